@@ -1,0 +1,93 @@
+"""tiktoken encodings, the common ones loaded offline from package data."""
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import hashlib
+from importlib import resources
+
+import tiktoken
+
+from ctxgate.errors import FatalError
+
+ENDOFTEXT = "<|endoftext|>"
+FIM_PREFIX = "<|fim_prefix|>"
+FIM_MIDDLE = "<|fim_middle|>"
+FIM_SUFFIX = "<|fim_suffix|>"
+ENDOFPROMPT = "<|endofprompt|>"
+
+# Patterns, special tokens and hashes as in tiktoken_ext/openai_public.py;
+# tests compare them with tiktoken's own definitions.
+_CL100K_PAT = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+_O200K_PAT = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+BUNDLED: dict[str, tuple[str, str, dict[str, int]]] = {
+    "o200k_base": (
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        _O200K_PAT,
+        {ENDOFTEXT: 199999, ENDOFPROMPT: 200018},
+    ),
+    "cl100k_base": (
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        _CL100K_PAT,
+        {ENDOFTEXT: 100257, FIM_PREFIX: 100258, FIM_MIDDLE: 100259, FIM_SUFFIX: 100260, ENDOFPROMPT: 100276},
+    ),
+}
+
+
+def known(name: str) -> bool:
+    return name in BUNDLED or name in tiktoken.list_encoding_names()
+
+
+def check_name(name: str) -> None:
+    if not known(name):
+        raise FatalError(
+            f"unknown encoding {name!r}; use 'o200k_base' or 'cl100k_base' (bundled), "
+            f"or one of tiktoken's: {', '.join(sorted(tiktoken.list_encoding_names()))}"
+        )
+
+
+def bundled_ranks(name: str) -> dict[bytes, int]:
+    expected = BUNDLED[name][0]
+    raw = gzip.decompress(
+        resources.files("ctxgate").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
+    )
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != expected:
+        raise FatalError(
+            f"the bundled {name} data is corrupt (sha256 {digest[:12]}…, expected {expected[:12]}…); "
+            "reinstall ctxgate"
+        )
+    return {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in raw.splitlines() if line)
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def load(name: str) -> tiktoken.Encoding:
+    check_name(name)
+    if name in BUNDLED:
+        _, pat, special = BUNDLED[name]
+        return tiktoken.Encoding(name=name, pat_str=pat, mergeable_ranks=bundled_ranks(name),
+                                 special_tokens=special)
+    try:
+        return tiktoken.get_encoding(name)
+    except Exception as e:  # network, cache or data errors from tiktoken's loader
+        raise FatalError(
+            f"could not load encoding {name!r} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}); "
+            "it is not bundled and must be downloaded once by tiktoken (set TIKTOKEN_CACHE_DIR "
+            "to a prepared cache), or use 'o200k_base' / 'cl100k_base'"
+        ) from None

@@ -1,0 +1,77 @@
+"""Opening a repository and measuring a target (and optionally a base) in it."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from ctxgate import encodings, git
+from ctxgate.cache import TokenCache, cache_dir
+from ctxgate.config import Config
+from ctxgate.errors import FatalError
+from ctxgate.measure import Classifier, Measurement, components_for, load_config, measure
+from ctxgate.ownership import resolve
+from ctxgate.snapshot import Snapshot, Target, open_snapshot
+
+
+@dataclass(frozen=True)
+class Pair:
+    config: Config
+    target: Measurement
+    base: Measurement | None
+    base_commit: str | None
+    classifier: Classifier
+
+
+class Workspace:
+    """The repository, its object reader and the token cache, for one command."""
+
+    def __init__(self, cwd: str, *, no_cache: bool = False) -> None:
+        self.root = git.repo_root(cwd)
+        self.cat = git.CatFile(self.root)
+        self.cache = TokenCache(None if no_cache else cache_dir(self.root))
+
+    def close(self) -> None:
+        self.cat.close()
+        self.cache.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def target(self, *, rev: str | None, staged: bool) -> Target:
+        if rev is not None:
+            return Target("commit", git.resolve_commit(self.root, rev))
+        return Target("index" if staged else "worktree")
+
+    def snapshot(self, target: Target) -> Snapshot:
+        return open_snapshot(self.root, target, self.cat)
+
+    def base_for(self, target: Target, base_ref: str) -> str:
+        ref = git.resolve_commit(self.root, base_ref)
+        tip = target.commit or git.head_commit(self.root)
+        if tip is None:
+            raise FatalError("--base needs a commit to compare with, and HEAD has none yet; commit first")
+        return git.merge_base(self.root, ref, tip)
+
+    def measure(self, target: Target, *, config_path: str | None, base_commit: str | None,
+                quiet: bool = False) -> Pair:
+        snap = self.snapshot(target)
+        cfg = load_config(snap, config_path)
+        encodings.check_name(cfg.encoding)
+        if cfg.source is None and not quiet:
+            print("ctxgate: no ctxgate.toml, .ctxgate.toml or [tool.ctxgate] found; "
+                  "one component per top-level directory (run `ctxgate init` to write a config)",
+                  file=sys.stderr)
+        base_snap = self.snapshot(Target("commit", base_commit)) if base_commit else None
+        paths = [e.path for e in snap.entries]
+        if base_snap is not None:
+            paths += [e.path for e in base_snap.entries]
+            components = resolve(cfg, paths)
+        else:
+            components = components_for(snap, cfg)
+        classifier = Classifier(cfg, components)
+        tm = measure(snap, classifier, components, self.cache)
+        bm = measure(base_snap, classifier, components, self.cache) if base_snap is not None else None
+        return Pair(cfg, tm, bm, base_commit, classifier)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ctxgate import __version__
+from ctxgate.budget import ComponentResult, Result
+
+
+def component(c: ComponentResult, files_detail: bool) -> dict[str, Any]:
+    comp, u = c.component, c.usage
+    out: dict[str, Any] = {
+        "name": comp.name, "kind": comp.kind, "level": comp.level,
+        "files": u.files, "lines": u.lines, "bytes": u.bytes, "tokens": u.tokens,
+        "test_tokens": u.test_tokens, "context_tokens": u.context_tokens, "footprint": u.footprint,
+        "base_footprint": None if c.base is None else c.base.footprint, "delta": c.delta,
+        "estimate": comp.estimate, "limits": comp.limits.as_dict(), "tier": c.tier,
+        "judged": c.judged, "verdict": c.verdict.verdict, "message": c.verdict.message,
+    }
+    if files_detail:
+        out["files_detail"] = [{"path": r.path, "tokens": r.tokens, "lines": r.lines} for r in u.rows]
+    return out
+
+
+def document(result: Result) -> dict[str, Any]:
+    t = result.totals
+    return {
+        "schema": 1, "tool": "ctxgate", "version": __version__,
+        "encoding": result.encoding, "scale": result.scale,
+        "target": {"kind": result.target_kind, "commit": result.target_commit},
+        "base": None if result.base_commit is None else {"commit": result.base_commit},
+        "limits": result.limits.as_dict(), "status": result.status,
+        "components": [component(c, result.files_detail) for c in result.components],
+        "unowned": {"files": t.unowned_files, "tokens": t.unowned_tokens},
+        "skipped": dict(t.skipped),
+        "totals": {"files": t.files, "tokens": t.tokens, "lines": t.lines},
+    }
+
+
+def render(result: Result, color: bool = False) -> str:
+    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"

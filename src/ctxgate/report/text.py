@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from ctxgate.budget import ComponentResult, Result
+from ctxgate.report.fmt import num, signed
+
+COLORS = {"green": "32", "yellow": "33", "orange": "38;5;208", "red": "31", "emergency": "1;31",
+          "blocked": "1;31", "warn": "33", "notice": "36", "ok": "32"}
+
+
+def paint(s: str, key: str, color: bool) -> str:
+    return f"\033[{COLORS[key]}m{s}\033[0m" if color and key in COLORS else s
+
+
+def table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _colorize(lines: list[str], tiers: list[str], color: bool) -> list[str]:
+    if not color:
+        return lines
+    return [lines[0]] + [paint(line, t, True) for line, t in zip(lines[1:], tiers)]
+
+
+def target_label(result: Result) -> str:
+    if result.target_kind == "commit":
+        return f"commit {(result.target_commit or '')[:12]}"
+    return {"index": "staged index", "worktree": "work tree"}[result.target_kind]
+
+
+def header(result: Result) -> str:
+    scale = f", scale {result.scale:g}" if result.scale != 1.0 else ""
+    base = f" vs base {result.base_commit[:12]}" if result.base_commit else ""
+    return f"ctxgate {result.command}: {target_label(result)}{base} ({result.encoding}{scale})"
+
+
+def render_report(result: Result, color: bool) -> str:
+    with_base = result.base_commit is not None
+    head = ["component", "files", "tokens", "tests", "context", "footprint", "tier"]
+    if with_base:
+        head += ["base", "delta"]
+    rows = [head]
+    for c in result.components:
+        u = c.usage
+        row = [c.name, num(u.files), num(u.tokens), num(u.test_tokens), num(u.context_tokens),
+               num(u.footprint), c.tier]
+        if with_base:
+            row += [num(c.base.footprint if c.base else None), signed(c.delta)]
+        rows.append(row)
+        if result.files_detail:
+            for r in u.rows:
+                label = f"  {r.path}" + (" (test)" if r.test else "")
+                rows.append([label, "", num(r.tokens), "", "", "", ""] + (["", ""] if with_base else []))
+    lines = [header(result), ""]
+    body = table(rows, {1, 2, 3, 4, 5, 7, 8})
+    tiers = []
+    for c in result.components:
+        tiers.append(c.tier)
+        if result.files_detail:
+            tiers += [""] * len(c.usage.rows)
+    lines += _colorize(body, tiers, color)
+    t = result.totals
+    lines.append("")
+    lines.append(f"total: {num(t.tokens)} tokens in {num(t.files)} files ({num(t.lines)} lines); "
+                 f"unowned: {num(t.unowned_tokens)} tokens in {num(t.unowned_files)} files")
+    skipped = ", ".join(f"{k} {v}" for k, v in t.skipped.items() if v)
+    if skipped:
+        lines.append(f"skipped: {skipped}")
+    lim = result.limits
+    lines.append(f"limits: optimal {num(lim.optimal)}, warning {num(lim.warning)}, split {num(lim.split)}, "
+                 f"emergency {num(lim.emergency)}")
+    lines += [f"note: {n}" for n in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _limit_label(c: ComponentResult, fail_on: str) -> str:
+    return f"{fail_on} {num(getattr(c.component.limits, fail_on))}"
+
+
+def render_check(result: Result, color: bool) -> str:
+    judged = [c for c in result.components if c.judged]
+    rows = [["component", "base", "", "target", "delta", "tier", "limit", "verdict"]]
+    for c in judged:
+        base = c.base.footprint if c.base is not None else None
+        rows.append([c.name, num(base), "→", num(c.usage.footprint), signed(c.delta), c.tier,
+                     _limit_label(c, result.fail_on), c.verdict.verdict])
+    lines = [header(result), ""]
+    if judged:
+        body = table(rows, {1, 3, 4})
+        lines += _colorize(body, [c.verdict.verdict for c in judged], color)
+    else:
+        lines.append("no component judged")
+    for c in judged:
+        if c.verdict.verdict in ("warn", "notice") and c.verdict.message:
+            lines.append(paint(f"{c.verdict.verdict}: {c.name}: {c.verdict.message}", c.verdict.verdict, color))
+    for c in result.blocked:
+        word = "EMERGENCY" if c.verdict.emergency else "BLOCKED"
+        lines += [
+            "",
+            paint(f"{word}: {c.name}: {c.verdict.message}", "blocked", color),
+            f"  next: run `ctxgate split-plan {c.name}` and split it into smaller components,",
+            f"        or raise its limit in the config with a reason:",
+            f"        [[component]] name = \"{c.name}\"  limits = {{ {result.fail_on} = N }}  reason = \"...\"",
+        ]
+    for c in result.components:
+        if not c.judged and c.usage.footprint > getattr(c.component.limits, result.fail_on):
+            lines.append(f"reminder: {c.name} is over its {result.fail_on} limit "
+                         f"({num(c.usage.footprint)} tokens); not touched by this change")
+    if result.unowned_touched:
+        word = "BLOCKED" if result.unowned_policy == "error" else "warning"
+        lines.append(paint(f"{word}: files owned by no component: {', '.join(result.unowned_touched[:10])}"
+                           + (" …" if len(result.unowned_touched) > 10 else ""),
+                           "blocked" if result.unowned_policy == "error" else "warn", color))
+    lines += [f"note: {n}" for n in result.notes]
+    lines.append(f"status: {result.status}")
+    return "\n".join(lines) + "\n"
+
+
+def render(result: Result, color: bool = False) -> str:
+    return render_check(result, color) if result.command == "check" else render_report(result, color)
