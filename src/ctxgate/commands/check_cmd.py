@@ -94,5 +94,10 @@ def run(args: argparse.Namespace) -> int:
             base_commit=base, unowned_touched=unowned if pair.config.unowned != "ignore" else (),
             notes=notes,
         )
-    emit(args, result)
+    if args.format == "github":
+        from ctxgate import github
+
+        github.publish(result, args)
+    else:
+        emit(args, result)
     return 1 if result.status == "fail" else 0
