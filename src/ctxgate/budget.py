@@ -194,10 +194,14 @@ class Result:
 def build(
     command: str, target: Measurement, base: Measurement | None, *, judged: Sequence[str] | None,
     base_commit: str | None, files_detail: bool = False, unowned_touched: Sequence[str] = (),
-    notes: Sequence[str] = (),
+    notes: Sequence[str] = (), fail_on: str | None = None,
 ) -> Result:
-    """Combine measurements into a result; *judged* None means every component."""
+    """Combine measurements into a result; *judged* None means every component.
+
+    *fail_on* overrides the config's (``check --fail-on``, the action's input).
+    """
     cfg = target.config
+    fail_on = fail_on or cfg.fail_on
     now = usage(target)
     before = usage(base) if base is not None else None
     results = []
@@ -205,12 +209,12 @@ def build(
         u = now[comp.name]
         b = before.get(comp.name, Usage()) if before is not None else None
         is_judged = judged is None or comp.name in judged
-        v = judge(comp.name, u.footprint, b.footprint if b is not None else None, comp.limits, cfg.fail_on)
+        v = judge(comp.name, u.footprint, b.footprint if b is not None else None, comp.limits, fail_on)
         results.append(ComponentResult(comp, u, tier(u.footprint, comp.limits), b, is_judged, v))
     return Result(
         command=command, encoding=cfg.encoding, scale=cfg.scale,
         target_kind=target.snapshot.target.kind, target_commit=target.snapshot.target.commit,
-        base_commit=base_commit, limits=cfg.limits, fail_on=cfg.fail_on,
+        base_commit=base_commit, limits=cfg.limits, fail_on=fail_on,
         components=tuple(results), totals=totals(target), unowned_touched=tuple(unowned_touched),
         unowned_policy=cfg.unowned, notes=tuple(notes), files_detail=files_detail,
     )

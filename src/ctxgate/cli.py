@@ -6,10 +6,11 @@ import sys
 from collections.abc import Sequence
 
 from ctxgate import __version__
-from ctxgate.commands import cache_cmd, check_cmd, explain_cmd, report_cmd
+from ctxgate.commands import (cache_cmd, check_cmd, explain_cmd, history_cmd, init_cmd, preflight_cmd,
+                               report_cmd, split_plan_cmd)
 from ctxgate.errors import FatalError
 
-COMMANDS = (check_cmd, report_cmd, explain_cmd, cache_cmd)
+COMMANDS = (check_cmd, report_cmd, explain_cmd, init_cmd, preflight_cmd, history_cmd, split_plan_cmd, cache_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctxgate import encodings
 from ctxgate.errors import FatalError
+from ctxgate.tomllines import Locator
 
 CONFIG_NAMES = ("ctxgate.toml", ".ctxgate.toml", "pyproject.toml")
 LIMIT_NAMES = ("optimal", "warning", "split", "emergency")
@@ -82,42 +85,24 @@ class Config:
     components: tuple[ComponentSpec, ...] = ()
 
 
-class _Locator:
-    """Best-effort TOML line numbers: tomllib does not report them for keys."""
+def _positive(x: float) -> bool:
+    return 0 < x < math.inf  # TOML allows inf and nan
 
-    def __init__(self, text: str, table_prefix: str) -> None:
-        self.lines = text.splitlines()
-        self.prefix = table_prefix
 
-    def component_line(self, i: int) -> int | None:
-        header = re.compile(r"^\s*\[\[\s*" + re.escape(self.prefix + "component") + r"\s*\]\]")
-        seen = -1
-        for n, line in enumerate(self.lines, 1):
-            if header.match(line):
-                seen += 1
-                if seen == i:
-                    return n
-        return None
+_PLANNING_TYPES: dict[str, tuple[tuple[type, ...], str, Callable[[Any], bool]]] = {
+    "safety_margin": ((int,), "a whole number ≥ 0", lambda x: x >= 0),
+    "context_budget": ((int,), "a positive whole number", _positive),
+    "project_budget": ((int,), "a positive whole number", _positive),
+    "tokens_per_line": ((int, float), "a positive number", _positive),
+}
 
-    def key_line(self, key: str, after: int | None = None) -> int | None:
-        pat = re.compile(r"^\s*(?:" + re.escape(key) + r"|[\"']" + re.escape(key) + r"[\"'])\s*[=.]")
-        inline = re.compile(r"[{,]\s*" + re.escape(key) + r"\s*=")
-        start = after or 1
-        for n, line in enumerate(self.lines[start - 1:], start):
-            if n > start and after is not None and line.lstrip().startswith("["):
-                break
-            if pat.match(line) or inline.search(line):
-                return n
-        if after is None:
-            return None
-        return self.key_line(key)
 
-    def table_line(self, name: str) -> int | None:
-        pat = re.compile(r"^\s*\[\s*" + re.escape(self.prefix + name) + r"\s*\]")
-        for n, line in enumerate(self.lines, 1):
-            if pat.match(line):
-                return n
-        return self.key_line(name)
+def _toml_repr(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    return repr(value)
 
 
 def _suggest(key: str, valid: tuple[str, ...]) -> str:
@@ -128,7 +113,7 @@ def _suggest(key: str, valid: tuple[str, ...]) -> str:
 
 
 class _Validator:
-    def __init__(self, source: str, loc: _Locator) -> None:
+    def __init__(self, source: str, loc: Locator) -> None:
         self.source = source
         self.loc = loc
 
@@ -150,7 +135,7 @@ class _Validator:
         if ok and check is not None:
             ok = check(value)
         if not ok:
-            raise self.fail(self.loc.key_line(key, after), f"{key!r} must be {desc}, got {value!r}")
+            raise self.fail(self.loc.key_line(key, after), f"{key!r} must be {desc}, got {_toml_repr(value)}")
         return value
 
     def str_list(self, table: Mapping[str, Any], key: str, after: int | None) -> tuple[str, ...]:
@@ -169,11 +154,16 @@ class _Validator:
             for k in table
         }
 
-    def increasing(self, limits: Mapping[str, int], what: str, line: int | None) -> Limits:
+    def increasing(self, limits: Mapping[str, int], what: str, own: Mapping[str, int],
+                   after: int | None) -> Limits:
+        """Limits in strictly increasing order; *own* are the keys written here (for the line)."""
         values = [limits[n] for n in LIMIT_NAMES]
         for a, b, va, vb in zip(LIMIT_NAMES, LIMIT_NAMES[1:], values, values[1:]):
             if not va < vb:
-                raise self.fail(line, f"{what}: {a} ({va:,}) must be below {b} ({vb:,})")
+                key = b if b in own else a
+                line = self.loc.key_line(key, after) if key in own else after
+                raise self.fail(line, f"{what}: {a} ({va:,}) must be below {b} ({vb:,}); "
+                                      "limits must increase: optimal < warning < split < emergency")
         return Limits(*values)
 
 
@@ -188,21 +178,24 @@ def parse(text: str, source: str, *, pyproject: bool = False) -> Config | None:
         raise FatalError(f"{where}: invalid TOML: {msg}") from None
     prefix = ""
     if pyproject:
-        tool = doc.get("tool", {})
-        if "ctxgate" not in tool:
+        tool = doc.get("tool")
+        if not isinstance(tool, dict) or "ctxgate" not in tool:
             return None
         doc = tool["ctxgate"]
         prefix = "tool.ctxgate."
         if not isinstance(doc, dict):
             raise FatalError(f"{source}: [tool.ctxgate] must be a table")
-    loc = _Locator(text, prefix)
+    loc = Locator(text, prefix)
     v = _Validator(source, loc)
     v.check_keys(doc, TOP_KEYS, "the configuration", None)
 
     kw: dict[str, Any] = {}
     if "encoding" in doc:
-        kw["encoding"] = v.typed(doc, "encoding", (str,), "an encoding name such as 'o200k_base'", None,
-                                 lambda s: bool(s.strip()))
+        name = v.typed(doc, "encoding", (str,), "an encoding name such as 'o200k_base'", None,
+                       lambda s: bool(s.strip()))
+        if not encodings.known(name):
+            raise v.fail(loc.key_line("encoding"), encodings.unknown_message(name))
+        kw["encoding"] = name
     if "fail_on" in doc:
         kw["fail_on"] = v.typed(doc, "fail_on", (str,), "one of " + ", ".join(map(repr, FAIL_ON)), None,
                                 lambda s: s in FAIL_ON)
@@ -213,31 +206,31 @@ def parse(text: str, source: str, *, pyproject: bool = False) -> Config | None:
         if key in doc:
             kw[key] = v.typed(doc, key, (bool,), "true or false", None)
     if "scale" in doc:
-        kw["scale"] = float(v.typed(doc, "scale", (int, float), "a positive number", None, lambda x: x > 0))
+        kw["scale"] = float(v.typed(doc, "scale", (int, float), "a positive number", None, _positive))
     for key in ("exclude", "tests", "context"):
         kw[key] = v.str_list(doc, key, None)
 
-    global_limits = dict(DEFAULT_LIMITS)
+    own_limits: dict[str, int] = {}
     if "limits" in doc:
         table = v.typed(doc, "limits", (dict,), "a table", None)
-        global_limits.update(v.limits(table, loc.table_line("limits")))
-    limits = v.increasing(global_limits, "[limits]", loc.table_line("limits"))
+        own_limits = v.limits(table, loc.table_line("limits"))
+    limits = v.increasing({**DEFAULT_LIMITS, **own_limits}, "[limits]", own_limits, loc.table_line("limits"))
     kw["limits"] = limits
 
     if "planning" in doc:
         table = v.typed(doc, "planning", (dict,), "a table", None)
         pl = loc.table_line("planning")
         v.check_keys(table, PLANNING_KEYS, "[planning]", pl)
-        pkw: dict[str, Any] = {}
+        pkw = {}
         for key in PLANNING_KEYS:
             if key in table:
-                types: tuple[type, ...] = (int, float) if key == "tokens_per_line" else (int,)
-                pkw[key] = v.typed(table, key, types, "a positive number", pl, lambda x: x > 0)
+                types, desc, check = _PLANNING_TYPES[key]
+                pkw[key] = v.typed(table, key, types, desc, pl, check)
         kw["planning"] = Planning(**pkw)
 
     comps = doc.get("component", [])
     if not isinstance(comps, list) or not all(isinstance(c, dict) for c in comps):
-        raise v.fail(loc.key_line("component"), "'component' must be written as [[component]] tables")
+        raise v.fail(loc.table_line("component"), "'component' must be written as [[component]] tables")
     specs = [_component(v, c, i, limits) for i, c in enumerate(comps)]
     seen: set[str] = set()
     for spec in specs:
@@ -270,11 +263,12 @@ def _component(v: _Validator, table: Mapping[str, Any], i: int, glimits: Limits)
         raise v.fail(line, f"{label}: a name has no '/' and no surrounding spaces")
     if "limits" in table:
         own = v.limits(v.typed(table, "limits", (dict,), "a table", line), line)
-        merged = v.increasing({**glimits.as_dict(), **own}, f"{label} limits", line)
-        raised = [n for n in own if own[n] > getattr(glimits, n)]
+        merged = v.increasing({**glimits.as_dict(), **own}, f"{label} limits", own, line)
+        raised = [n for n in LIMIT_NAMES if n in own and own[n] > getattr(glimits, n)]
         if raised and not kw.get("reason"):
             raise v.fail(
-                line, f"{label} raises {', '.join(raised)} above the global limit; add a 'reason' saying why",
+                v.loc.key_line("limits", line) or line,
+                f"{label} raises {', '.join(raised)} above the global limit; add a 'reason' saying why",
             )
         kw["limits"] = {n: getattr(merged, n) for n in own}
     return ComponentSpec(**kw)

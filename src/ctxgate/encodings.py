@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import base64
+import difflib
 import functools
 import gzip
 import hashlib
+import socket
+import zlib
 from importlib import resources
 
 import tiktoken
 
 from ctxgate.errors import FatalError
+
+DOWNLOAD_TIMEOUT = 30.0
 
 ENDOFTEXT = "<|endoftext|>"
 FIM_PREFIX = "<|fim_prefix|>"
@@ -51,19 +56,27 @@ def known(name: str) -> bool:
     return name in BUNDLED or name in tiktoken.list_encoding_names()
 
 
+def unknown_message(name: str) -> str:
+    names = sorted(set(BUNDLED) | set(tiktoken.list_encoding_names()))
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (f"unknown encoding {name!r}; {hint}use 'o200k_base' or 'cl100k_base' (bundled), "
+            f"or one of tiktoken's: {', '.join(names)}")
+
+
 def check_name(name: str) -> None:
     if not known(name):
-        raise FatalError(
-            f"unknown encoding {name!r}; use 'o200k_base' or 'cl100k_base' (bundled), "
-            f"or one of tiktoken's: {', '.join(sorted(tiktoken.list_encoding_names()))}"
-        )
+        raise FatalError(unknown_message(name))
 
 
 def bundled_ranks(name: str) -> dict[bytes, int]:
     expected = BUNDLED[name][0]
-    raw = gzip.decompress(
-        resources.files("ctxgate").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
-    )
+    try:
+        raw = gzip.decompress(
+            resources.files("ctxgate").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
+        )
+    except (OSError, EOFError, zlib.error) as e:
+        raise FatalError(f"cannot read the bundled {name} data ({e}); reinstall ctxgate") from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != expected:
         raise FatalError(
@@ -83,6 +96,10 @@ def load(name: str) -> tiktoken.Encoding:
         _, pat, special = BUNDLED[name]
         return tiktoken.Encoding(name=name, pat_str=pat, mergeable_ranks=bundled_ranks(name),
                                  special_tokens=special)
+    # tiktoken downloads without a timeout; a silently dropped connection
+    # must end in the error below, not in a hung commit hook.
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
     try:
         return tiktoken.get_encoding(name)
     except Exception as e:  # network, cache or data errors from tiktoken's loader
@@ -91,3 +108,5 @@ def load(name: str) -> tiktoken.Encoding:
             "it is not bundled and must be downloaded once by tiktoken (set TIKTOKEN_CACHE_DIR "
             "to a prepared cache), or use 'o200k_base' / 'cl100k_base'"
         ) from None
+    finally:
+        socket.setdefaulttimeout(previous)

@@ -8,6 +8,7 @@ from ctxgate import encodings, git
 from ctxgate.cache import TokenCache, cache_dir
 from ctxgate.config import Config
 from ctxgate.errors import FatalError
+from ctxgate.incremental import Gate, gate_full, gate_incremental, worktree_changes
 from ctxgate.measure import Classifier, Measurement, components_for, load_config, measure
 from ctxgate.ownership import resolve
 from ctxgate.snapshot import Snapshot, Target, open_snapshot
@@ -26,9 +27,11 @@ class Workspace:
     """The repository, its object reader and the token cache, for one command."""
 
     def __init__(self, cwd: str, *, no_cache: bool = False) -> None:
-        self.root = git.repo_root(cwd)
+        lay = git.layout(cwd)
+        self.root = lay.root
+        self.git_dir = lay.git_dir
         self.cat = git.CatFile(self.root)
-        self.cache = TokenCache(None if no_cache else cache_dir(self.root))
+        self.cache = TokenCache(None if no_cache else cache_dir(lay.common_dir))
 
     def close(self) -> None:
         self.cat.close()
@@ -55,23 +58,47 @@ class Workspace:
             raise FatalError("--base needs a commit to compare with, and HEAD has none yet; commit first")
         return git.merge_base(self.root, ref, tip)
 
-    def measure(self, target: Target, *, config_path: str | None, base_commit: str | None,
-                quiet: bool = False) -> Pair:
-        snap = self.snapshot(target)
+    def config(self, snap: Snapshot, config_path: str | None, quiet: bool) -> Config:
         cfg = load_config(snap, config_path)
         encodings.check_name(cfg.encoding)
         if cfg.source is None and not quiet:
             print("ctxgate: no ctxgate.toml, .ctxgate.toml or [tool.ctxgate] found; "
                   "one component per top-level directory (run `ctxgate init` to write a config)",
                   file=sys.stderr)
+        return cfg
+
+    def measure(self, target: Target, *, config_path: str | None, base_commit: str | None,
+                quiet: bool = False, snap: Snapshot | None = None, cfg: Config | None = None) -> Pair:
+        """Both sides measured file by file (what every report is built from)."""
+        snap = snap or self.snapshot(target)
+        cfg = cfg or self.config(snap, config_path, quiet)
         base_snap = self.snapshot(Target("commit", base_commit)) if base_commit else None
-        paths = [e.path for e in snap.entries]
         if base_snap is not None:
-            paths += [e.path for e in base_snap.entries]
-            components = resolve(cfg, paths)
+            components = resolve(cfg, [e.path for e in snap.entries] + [e.path for e in base_snap.entries])
         else:
             components = components_for(snap, cfg)
         classifier = Classifier(cfg, components)
         tm = measure(snap, classifier, components, self.cache)
         bm = measure(base_snap, classifier, components, self.cache) if base_snap is not None else None
         return Pair(cfg, tm, bm, base_commit, classifier)
+
+    def gate(self, target: Target, *, config_path: str | None, base_commit: str | None,
+             quiet: bool = False) -> Gate:
+        """Footprints on both sides of a change and what it touched, as cheaply as is exact.
+
+        With a usable cache the index and commits go through stored per-tree
+        summaries plus the diff; the work tree, --no-cache and the cases the
+        shortcut cannot answer exactly are measured in full.
+        """
+        snap = self.snapshot(target)
+        cfg = self.config(snap, config_path, quiet)
+        if target.kind != "worktree" and self.cache.active:
+            got = gate_incremental(self.root, self.cat, self.cache, cfg, snap, base_commit)
+            if got is not None:
+                return got
+        pair = self.measure(target, config_path=config_path, base_commit=base_commit, snap=snap, cfg=cfg)
+        if target.kind == "worktree":
+            changed = worktree_changes(self.root, base_commit)
+        else:
+            changed = [c.path for c in git.diff_raw(self.root, base_commit or git.EMPTY_TREE, target.commit)]
+        return gate_full(pair.target, pair.base, pair.classifier, list(dict.fromkeys(changed)))

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pathspec
 
-from ctxgate.config import Config, ComponentSpec, Limits
+from ctxgate.config import LIMIT_NAMES, ComponentSpec, Config, Limits
 from ctxgate.errors import FatalError
 
 
@@ -51,20 +52,47 @@ def glob_dirs(glob: str, dirs: Iterable[str]) -> list[str]:
     )
 
 
-def _merge(spec: ComponentSpec | None, name: str, patterns: tuple[str, ...], origin: str,
-           cfg: Config) -> Component:
-    if spec is None:
-        return Component(name=name, patterns=patterns, origin=origin, limits=cfg.limits)
-    limits = Limits(**{**cfg.limits.as_dict(), **spec.limits})
-    return Component(
-        name=name, patterns=patterns, origin=origin, limits=limits, kind=spec.kind,
-        level=spec.level, estimate=spec.estimate, reason=spec.reason, context=spec.context,
-        tests=spec.tests, exclude=spec.exclude,
-    )
+def dir_pattern(directory: str) -> str:
+    """An anchored pattern for exactly *directory*: glob characters in its name are literal."""
+    return "/" + re.sub(r"([\\*?\[\]])", r"\\\1", directory) + "/"
+
+
+def _union(*lists: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p for seq in lists for p in seq))
 
 
 def _where(cfg: Config, spec: ComponentSpec) -> str:
     return f"{cfg.source}:{spec.line}" if spec.line else str(cfg.source)
+
+
+def _merge(specs: Sequence[ComponentSpec], name: str, patterns: tuple[str, ...], origin: str,
+           cfg: Config) -> Component:
+    """A component from the entries describing it, later entries overriding earlier ones.
+
+    For a discovered component these are its `each` entry (defaults for every
+    directory it finds) and then its name-only entry.
+    """
+    limits = cfg.limits.as_dict()
+    for spec in specs:
+        limits.update(spec.limits)
+    values = [limits[n] for n in LIMIT_NAMES]
+    if any(a >= b for a, b in zip(values, values[1:])):
+        raise FatalError(
+            f"{_where(cfg, specs[-1])}: component {name!r}: its limits "
+            f"({', '.join(f'{n} {v:,}' for n, v in zip(LIMIT_NAMES, values))}) must increase; "
+            "set them together in one entry"
+        )
+    kinds = [s.kind for s in specs if s.kind is not None]
+    levels = [s.level for s in specs if s.level is not None]
+    estimates = [s.estimate for s in specs if s.estimate is not None]
+    reasons = [s.reason for s in specs if s.reason is not None]
+    return Component(
+        name=name, patterns=patterns, origin=origin, limits=Limits(*values),
+        kind=kinds[-1] if kinds else None, level=levels[-1] if levels else None,
+        estimate=estimates[-1] if estimates else None, reason=reasons[-1] if reasons else None,
+        context=_union(*(s.context for s in specs)), tests=_union(*(s.tests for s in specs)),
+        exclude=_union(*(s.exclude for s in specs)),
+    )
 
 
 def resolve(cfg: Config, paths: Sequence[str]) -> list[Component]:
@@ -72,7 +100,7 @@ def resolve(cfg: Config, paths: Sequence[str]) -> list[Component]:
     dirs = directories(paths)
     explicit = {s.name for s in cfg.components if s.name is not None and s.paths}
     described = {s.name: s for s in cfg.components if s.name is not None and not s.paths}
-    out: list[Component] = []
+    out: list[tuple[Component, str]] = []
     discovered = False
     for spec in cfg.components:
         if spec.each is not None:
@@ -87,19 +115,23 @@ def resolve(cfg: Config, paths: Sequence[str]) -> list[Component]:
                 name = d.rsplit("/", 1)[-1]
                 if name in explicit:
                     continue
-                out.append(_merge(described.get(name), name, (f"/{d}/",),
-                                  f"each = {spec.each!r} ({_where(cfg, spec)})", cfg))
+                specs = [spec] + ([described[name]] if name in described else [])
+                comp = _merge(specs, name, (dir_pattern(d),), f"each = {spec.each!r} ({_where(cfg, spec)})", cfg)
+                out.append((comp, _where(cfg, spec)))
         elif spec.paths:
             assert spec.name is not None
-            out.append(_merge(spec, spec.name, spec.paths, f"component {spec.name!r} ({_where(cfg, spec)})", cfg))
+            comp = _merge([spec], spec.name, spec.paths, f"component {spec.name!r} ({_where(cfg, spec)})", cfg)
+            out.append((comp, _where(cfg, spec)))
     if not discovered and not explicit:
         for d in sorted(d for d in dirs if "/" not in d):
-            out.append(_merge(described.get(d), d, (f"/{d}/",), "top-level directory (no components configured)", cfg))
+            specs = [described[d]] if d in described else []
+            origin = "top-level directory (no components configured)"
+            out.append((_merge(specs, d, (dir_pattern(d),), origin, cfg), str(cfg.source)))
     names: dict[str, Component] = {}
-    for comp in out:
+    for comp, where in out:
         if comp.name in names:
             raise FatalError(
-                f"two components are named {comp.name!r} ({names[comp.name].origin} and {comp.origin}); "
+                f"{where}: two components are named {comp.name!r} ({names[comp.name].origin} and {comp.origin}); "
                 "give one of them an explicit [[component]] with another name"
             )
         names[comp.name] = comp
@@ -109,39 +141,48 @@ def resolve(cfg: Config, paths: Sequence[str]) -> list[Component]:
                 f"{_where(cfg, spec)}: component {name!r} has no 'paths' and no discovered directory "
                 "has that name; add paths = [...] or fix the name"
             )
-    return out
+    return [comp for comp, _ in out]
 
 
 class Owners:
-    """One GitIgnoreSpec over every component's patterns, in config order.
+    """Which component owns a path: the CODEOWNERS rule over gitignore patterns.
 
-    pathspec reports the index of the deciding pattern, which gives the
-    CODEOWNERS rule (last matching pattern wins) and the reason for `explain`.
+    Each component's patterns form their own GitIgnoreSpec, so a negation
+    (`!path`) takes a file out of that component only; the file then falls to
+    the last earlier component that claims it, or stays unowned.  Because
+    components are kept in config order, the last component that claims a
+    path owns it through the last matching pattern in the config.
     """
 
     def __init__(self, components: Sequence[Component]) -> None:
-        self._owner_of_pattern: list[int] = []
-        lines: list[str] = []
-        for i, comp in enumerate(components):
-            for pat in comp.patterns:
-                lines.append(pat)
-                self._owner_of_pattern.append(i)
-        self._lines = lines
         self._components = components
-        self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        self._specs = [pathspec.GitIgnoreSpec.from_lines(c.patterns) for c in components]
         self._memo: dict[str, Decision] = {}
 
     def decide(self, path: str) -> Decision:
         hit = self._memo.get(path)
         if hit is None:
-            res = self._spec.check_file(path)
-            if res.index is None or not res.include:
-                hit = Decision(None, None, None if res.index is None else self._lines[res.index])
-            else:
-                comp = self._components[self._owner_of_pattern[res.index]]
-                hit = Decision(comp.name, comp.origin, self._lines[res.index])
+            hit = self._decide(path)
             self._memo[path] = hit
         return hit
+
+    def _decide(self, path: str) -> Decision:
+        negated: Decision | None = None
+        for comp, spec in zip(reversed(self._components), reversed(self._specs)):
+            res = spec.check_file(path)
+            if res.index is None:
+                continue
+            if res.include:
+                return Decision(comp.name, comp.origin, comp.patterns[res.index])
+            if negated is None:
+                negated = Decision(None, comp.origin, comp.patterns[res.index])
+        return negated or Decision(None, None, None)
+
+
+def _anchor(pattern: str) -> str:
+    neg = "!" if pattern.startswith("!") else ""
+    body = pattern[len(neg):]
+    return neg + (body if body.startswith("/") else "/" + body)
 
 
 class Matcher:
@@ -149,7 +190,7 @@ class Matcher:
 
     def __init__(self, patterns: Sequence[str], *, anchored: bool = False) -> None:
         if anchored:
-            patterns = [p if p.startswith(("/", "!")) else "/" + p for p in patterns]
+            patterns = [_anchor(p) for p in patterns]
         self.patterns = tuple(patterns)
         self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns) if patterns else None
         self._memo: dict[str, str | None] = {}

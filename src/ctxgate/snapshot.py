@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from ctxgate import git
 from ctxgate.git import Entry
@@ -24,34 +23,84 @@ class Target:
         return {"index": "staged", "worktree": "work tree"}.get(self.kind, (self.commit or "")[:12])
 
 
-@dataclass
-class Snapshot:
-    root: str
-    target: Target
-    entries: list[Entry]
-    cat: git.CatFile
-    # Work-tree contents that differ from the index, keyed by their blob id.
-    local: dict[str, bytes] = field(default_factory=dict)
+class BlobReader:
+    """Reads blobs: work-tree contents held in memory first, then git's object store.
 
-    def by_path(self) -> dict[str, Entry]:
-        return {e.path: e for e in self.entries}
+    Token counting looks at ``root`` and ``local`` so parallel workers can
+    open their own `git cat-file` instead of receiving every blob through a pipe.
+    """
 
-    def read(self, blobs: list[str]) -> Iterator[tuple[str, bytes]]:
-        from_git = [b for b in blobs if b not in self.local]
+    def __init__(self, root: str, cat: git.CatFile, local: Mapping[str, bytes]) -> None:
+        self.root = root
+        self.cat = cat
+        self.local = local
+
+    def __call__(self, blobs: list[str]) -> Iterator[tuple[str, bytes]]:
         for b in blobs:
             if b in self.local:
                 yield b, self.local[b]
-        yield from self.cat.read_many(from_git)
+        yield from self.cat.read_many(b for b in blobs if b not in self.local)
+
+
+class Snapshot:
+    """The tracked files of a target; for the index and commits the list is read on first use."""
+
+    def __init__(self, root: str, target: Target, cat: git.CatFile, entries: list[Entry] | None = None,
+                 local: Mapping[str, bytes] | None = None, *, attr_source: Snapshot | None = None) -> None:
+        self.root = root
+        self.target = target
+        self.cat = cat
+        self._entries = entries
+        # Work-tree contents that differ from the index, keyed by their blob id.
+        self.local: Mapping[str, bytes] = local or {}
+        self.read = BlobReader(root, cat, self.local)
+        self._attr_source = attr_source
+        self._attrs: dict[str, dict[str, str]] = {}
+        self._by_path: dict[str, Entry] | None = None
+
+    @property
+    def entries(self) -> list[Entry]:
+        if self._entries is None:
+            if self.target.kind == "commit":
+                assert self.target.commit is not None
+                self._entries = git.ls_tree(self.root, self.target.commit)
+            else:
+                self._entries = git.ls_files_stage(self.root)
+        return self._entries
+
+    def subset(self, entries: list[Entry]) -> Snapshot:
+        """A snapshot of some entries that answers attribute questions as this one does."""
+        return Snapshot(self.root, self.target, self.cat, entries, self.local, attr_source=self)
+
+    def by_path(self) -> dict[str, Entry]:
+        if self._by_path is None:
+            self._by_path = {e.path: e for e in self.entries}
+        return self._by_path
 
     def read_path(self, path: str) -> bytes | None:
+        """Content of a regular file of the target, None when absent (or a link)."""
+        if self._entries is None and self.target.kind in ("index", "commit"):
+            # One request to the running cat-file instead of listing every file.
+            spec = f":{path}" if self.target.kind == "index" else f"{self.target.commit}:{path}"
+            got = self.cat.lookup([spec])[0]
+            return got[2] if got is not None and got[1] == "blob" else None
         entry = self.by_path().get(path)
         if entry is None or entry.mode in (git.MODE_GITLINK, git.MODE_SYMLINK):
             return None
         return next(self.read([entry.blob]))[1]
 
-    def attributes(self, paths: list[str]) -> dict[str, dict[str, str]]:
-        if not paths or not self._has_attribute_sources():
-            return {}
+    def attributes(self, paths: Sequence[str]) -> dict[str, dict[str, str]]:
+        """linguist-* attributes that are set, per path, as the target's attribute files say."""
+        if self._attr_source is not None:
+            return self._attr_source.attributes(paths)
+        todo = [p for p in dict.fromkeys(paths) if p not in self._attrs]
+        if todo:
+            found = self._check_attr(todo) if self._has_attribute_sources() else {}
+            for p in todo:
+                self._attrs[p] = found.get(p, {})
+        return {p: self._attrs[p] for p in paths if self._attrs.get(p)}
+
+    def _check_attr(self, paths: list[str]) -> dict[str, dict[str, str]]:
         if self.target.kind == "worktree":
             return git.check_attr(self.root, paths, LINGUIST, cached=False)
         if self.target.kind == "index":
@@ -65,29 +114,29 @@ class Snapshot:
             return git.check_attr(self.root, paths, LINGUIST, cached=True, index_file=index)
 
     def _has_attribute_sources(self) -> bool:
+        if self._entries is None and self.target.kind == "index":
+            return True  # asking git is cheaper than listing the index to find out
         if any(e.path == ".gitattributes" or e.path.endswith("/.gitattributes") for e in self.entries):
             return True
-        if os.path.exists(os.path.join(git.git_dir(self.root), "info", "attributes")):
-            return True
-        proc = subprocess.run(("git", "config", "--path", "core.attributesFile"),
-                              cwd=self.root, capture_output=True)
-        configured = proc.stdout.decode().strip()
-        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-        default = os.path.join(xdg, "git", "attributes")
-        return os.path.exists(configured or default)
+        return bool(global_attribute_files(self.root))
+
+
+def global_attribute_files(root: str) -> list[str]:
+    """Attribute files outside the tree that git applies ($GIT_DIR/info/attributes, the global one)."""
+    lay = git.layout(root)
+    found = [os.path.join(lay.common_dir, "info", "attributes")]
+    found = [p for p in found if os.path.isfile(p)]
+    user = git.attributes_file(root)
+    return found + ([user] if user else [])
 
 
 def open_snapshot(root: str, target: Target, cat: git.CatFile) -> Snapshot:
-    if target.kind == "commit":
-        assert target.commit is not None
-        return Snapshot(root, target, git.ls_tree(root, target.commit), cat)
-    entries = git.ls_files_stage(root)
-    if target.kind == "index":
-        return Snapshot(root, target, entries, cat)
-    return _worktree(root, target, entries, cat)
+    if target.kind == "worktree":
+        return _worktree(root, target, git.ls_files_stage(root), cat)
+    return Snapshot(root, target, cat)
 
 
-def _read_local(root: str, path: str) -> tuple[str, bytes] | None:
+def read_local(root: str, path: str) -> tuple[str, bytes] | None:
     """(mode, content) of a work-tree path as git would store it, None if absent."""
     full = os.path.join(root, path)
     try:
@@ -108,29 +157,57 @@ def _read_local(root: str, path: str) -> tuple[str, bytes] | None:
 def _worktree(root: str, target: Target, entries: list[Entry], cat: git.CatFile) -> Snapshot:
     dirty = git.modified_in_worktree(root)
     out: list[Entry] = []
-    local: dict[str, bytes] = {}
+    found: list[tuple[str, str, bytes]] = []
     for e in entries:
         if e.path not in dirty or e.mode == git.MODE_GITLINK:
             out.append(e)
             continue
-        got = _read_local(root, e.path)
-        if got is None:
-            continue  # deleted in the work tree
-        mode, data = got
-        blob = git.hash_blob(data)
-        local[blob] = data
-        out.append(Entry(e.path, mode, blob))
+        got = read_local(root, e.path)
+        if got is not None:  # else deleted in the work tree
+            found.append((e.path, *got))
     for path in git.untracked(root):
         if path.endswith("/"):
             # A nested repository: git would record it as a gitlink.
             out.append(Entry(path.rstrip("/"), git.MODE_GITLINK, ""))
             continue
-        got = _read_local(root, path)
-        if got is None:
-            continue
-        mode, data = got
-        blob = git.hash_blob(data)
-        local[blob] = data
-        out.append(Entry(path, mode, blob))
+        got = read_local(root, path)
+        if got is not None:
+            found.append((path, *got))
+    local: dict[str, bytes] = {}
+    out += _identify(root, found, cat, local)
     out.sort(key=lambda e: e.path)
-    return Snapshot(root, target, out, cat, local)
+    return Snapshot(root, target, cat, out, local)
+
+
+def _identify(root: str, found: list[tuple[str, str, bytes]], cat: git.CatFile,
+              local: dict[str, bytes]) -> list[Entry]:
+    """Entries for work-tree files, with the blob id `git add` would give them.
+
+    The id is the cache key, so an edit that is later staged or committed
+    is tokenized once. When a clean filter or eol rule makes git's blob differ
+    from the bytes on disk, the blob is read from git if it exists; otherwise
+    the bytes on disk are counted under their own hash, never under git's id.
+    """
+    files = [f for f in found if f[1] != git.MODE_GITLINK]
+    ids = git.hash_paths(root, [f[0] for f in files]) if files else {}
+    out = [Entry(p, m, "") for p, m, _ in found if m == git.MODE_GITLINK]
+    unfiltered: dict[str, str] = {}
+    for path, mode, data in files:
+        raw = git.hash_blob(data)
+        blob = ids.get(path, raw)
+        if blob != raw:
+            unfiltered[path] = raw
+        else:
+            local[blob] = data
+        out.append(Entry(path, mode, blob))
+    filtered = [e for e in out if e.path in unfiltered]
+    if filtered:
+        data_of = {p: d for p, _, d in files}
+        fixed: dict[str, Entry] = {}
+        for e, got in zip(filtered, cat.lookup([e.blob for e in filtered])):
+            if got is None:
+                raw = unfiltered[e.path]
+                local[raw] = data_of[e.path]
+                fixed[e.path] = Entry(e.path, e.mode, raw)
+        out = [fixed.get(e.path, e) for e in out]
+    return out

@@ -14,8 +14,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = git.repo_root(os.getcwd())
-    cache = TokenCache(cache_dir(root))
+    cache = TokenCache(cache_dir(git.layout(os.getcwd()).common_dir))
     try:
         if args.action == "clear":
             n = cache.clear()

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from ctxgate import budget, git
+from ctxgate import git
+from ctxgate.budget import ComponentResult, Result, Usage, judge, tier
 from ctxgate.commands.common import add_common, add_target, emit, staged
 from ctxgate.commands.explain_cmd import repo_path
-from ctxgate.engine import Pair, Workspace
-from ctxgate.measure import Classifier
+from ctxgate.config import FAIL_ON
+from ctxgate.engine import Workspace
+from ctxgate.errors import FatalError
+from ctxgate.incremental import Gate
+from ctxgate.measure import measure
 from ctxgate.snapshot import Target
 
 FORMATS = ("text", "json", "markdown", "github")
@@ -20,11 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_common(p, FORMATS)
     add_target(p, default_staged=True)
     p.add_argument("--all", action="store_true", help="judge every component (an audit)")
+    p.add_argument("--fail-on", choices=FAIL_ON, help="which limit blocks (overrides the config's fail_on)")
     p.add_argument("paths", nargs="*", metavar="PATH", help="judge only the components owning these paths")
     p.set_defaults(func=run)
 
 
 def base_commit(ws: Workspace, target: Target, base_ref: str | None) -> str | None:
+    """HEAD for the index and work tree, the first parent for a commit, else merge-base with --base."""
     if base_ref is not None:
         return ws.base_for(target, base_ref)
     if target.kind == "commit":
@@ -33,71 +40,115 @@ def base_commit(ws: Workspace, target: Target, base_ref: str | None) -> str | No
     return git.head_commit(ws.root)
 
 
-def changed_paths(ws: Workspace, target: Target, base: str | None) -> list[str]:
-    old = base or git.EMPTY_TREE
-    if target.kind == "commit":
-        changes = git.diff_tree(ws.root, old, target.commit)
-    elif target.kind == "index":
-        changes = git.diff_tree(ws.root, old, None)
-    else:
-        changes = git.diff_worktree(ws.root, old)
-    paths = [p for c in changes for p in c.paths]
-    if target.kind == "worktree":
-        paths += git.untracked(ws.root)
-    return list(dict.fromkeys(paths))
+@dataclass(frozen=True)
+class Scope:
+    judged: frozenset[str] | None  # None: every component
+    unowned: tuple[str, ...]  # counted files owned by no component among those judged
+    notes: tuple[str, ...] = ()
 
 
-def touched(pair: Pair, classifier: Classifier, paths: Sequence[str]) -> tuple[set[str], list[str]]:
-    names = {c.name for c in pair.target.components}
+def touched(gate: Gate, paths: Iterable[str]) -> tuple[set[str], list[str]]:
+    """Components owning *paths* or listing one of them as a context file; unowned counted paths."""
+    names = {c.name for c in gate.components}
+    owners = gate.classifier.owners
     comps: set[str] = set()
     unowned: list[str] = []
-    records = pair.target.by_path()
     for path in paths:
-        owner = classifier.owners.decide(path).component
+        owner = owners.decide(path).component
         if owner is not None:
             comps.add(owner)
         else:
-            rec = records.get(path)
-            if rec is not None and rec.skipped is None:
+            rec = gate.records.get(path)
+            # A deleted unowned file blocks nothing: only counted files do.
+            if rec is not None and rec.skipped is None and rec.stats is not None:
                 unowned.append(path)
-        if classifier.context[""].match(path) is not None:
-            comps |= names
-        for name, matcher in classifier.context.items():
-            if name and matcher.match(path) is not None:
-                comps.add(name)
+        for name, matcher in gate.classifier.context.items():
+            if matcher.match(path) is not None:
+                comps |= names if name == "" else {name}
     return comps & names, unowned
 
 
+def explicit_scope(ws: Workspace, gate: Gate, raw: Sequence[str]) -> Scope:
+    """PATHS: the components owning them (a directory stands for the files under it)."""
+    rels = [repo_path(ws.root, p) for p in raw]
+    if "." in rels:
+        return Scope(None, tuple(sorted(gate.unowned)))
+    snap = gate.snapshot
+    if snap.target.kind == "index":
+        entries = git.ls_files_stage(ws.root, rels)
+    elif snap.target.kind == "commit":
+        assert snap.target.commit is not None
+        entries = git.ls_tree(ws.root, snap.target.commit, rels)
+    else:
+        entries = [e for e in snap.entries if any(e.path == r or e.path.startswith(r + "/") for r in rels)]
+    m = measure(snap.subset(entries), gate.classifier, gate.components, ws.cache)
+    gate.records.update({f.path: f for f in m.files})
+    comps, unowned = touched(gate, list(dict.fromkeys(rels + [e.path for e in entries])))
+    return Scope(frozenset(comps), tuple(unowned))
+
+
+def scope(ws: Workspace, gate: Gate, args: argparse.Namespace) -> Scope:
+    if args.paths:
+        return explicit_scope(ws, gate, args.paths)
+    audit = tuple(sorted(gate.unowned))
+    if args.all:
+        return Scope(None, audit)
+    if not gate.changed:
+        return Scope(None, audit, ("no change to compare: auditing every component",))
+    comps, unowned = touched(gate, gate.changed)
+    return Scope(frozenset(comps), tuple(unowned))
+
+
+def result(gate: Gate, sc: Scope, target: Target, base: str | None, fail_on: str | None) -> Result:
+    cfg = gate.config
+    fail_on = fail_on or cfg.fail_on
+    rows = []
+    zero = Usage()
+    for comp in gate.components:
+        u = gate.target.get(comp.name, zero)
+        b = gate.base.get(comp.name, zero)
+        v = judge(comp.name, u.footprint, b.footprint, comp.limits, fail_on)
+        judged = sc.judged is None or comp.name in sc.judged
+        rows.append(ComponentResult(comp, u, tier(u.footprint, comp.limits), b, judged, v))
+    notes = list(sc.notes)
+    if base is None:
+        notes.append("no earlier commit: compared with the empty tree")
+    return Result(
+        command="check", encoding=cfg.encoding, scale=cfg.scale, target_kind=target.kind,
+        target_commit=target.commit, base_commit=base, limits=cfg.limits, fail_on=fail_on,
+        components=tuple(rows), totals=gate.totals,
+        unowned_touched=sc.unowned if cfg.unowned != "ignore" else (), unowned_policy=cfg.unowned,
+        notes=tuple(notes),
+    )
+
+
+def from_pre_commit(args: argparse.Namespace) -> None:
+    """Under pre-commit's pre-push (or --from-ref/--to-ref), judge the pushed range."""
+    to_ref, from_ref = os.environ.get("PRE_COMMIT_TO_REF"), os.environ.get("PRE_COMMIT_FROM_REF")
+    if to_ref and from_ref and args.rev is None and not args.staged and not args.worktree:
+        args.rev = to_ref
+        args.base = args.base or from_ref
+
+
 def run(args: argparse.Namespace) -> int:
+    from_pre_commit(args)
     with Workspace(os.getcwd(), no_cache=args.no_cache) as ws:
         target = ws.target(rev=args.rev, staged=staged(args))
-        base = base_commit(ws, target, args.base)
-        pair = ws.measure(target, config_path=args.config, base_commit=base, quiet=args.quiet)
-        classifier = pair.classifier
-        notes: list[str] = []
-        unowned: list[str] = []
-        judged: set[str] | None
-        if args.paths:
-            rels = [repo_path(ws.root, p) for p in args.paths]
-            judged, unowned = touched(pair, classifier, rels)
-        elif args.all:
-            judged = None
-        else:
-            changed = changed_paths(ws, target, base)
-            if changed:
-                judged, unowned = touched(pair, classifier, changed)
-            else:
-                judged = None
-                notes.append("no change to compare: auditing every component")
-        result = budget.build(
-            "check", pair.target, pair.base, judged=None if judged is None else sorted(judged),
-            base_commit=base, unowned_touched=unowned if pair.config.unowned != "ignore" else (),
-            notes=notes,
-        )
+        try:
+            base = base_commit(ws, target, args.base)
+        except FatalError as e:
+            if args.format != "github":
+                raise
+            from ctxgate import github
+
+            # On a runner a missing base is nearly always a shallow checkout.
+            raise github.missing_base(ws.root, args.base, e) from None
+        gate = ws.gate(target, config_path=args.config, base_commit=base, quiet=args.quiet)
+        res = result(gate, scope(ws, gate, args), target, base, args.fail_on)
     if args.format == "github":
         from ctxgate import github
 
-        github.publish(result, args)
-    else:
-        emit(args, result)
-    return 1 if result.status == "fail" else 0
+        github.publish(res, args)
+    elif args.output or not (args.quiet and res.status == "pass"):
+        emit(args, res)
+    return 1 if res.status == "fail" else 0

@@ -20,14 +20,15 @@ def add_common(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="say more")
 
 
-def add_target(p: argparse.ArgumentParser, *, default_staged: bool) -> None:
+def add_target(p: argparse.ArgumentParser, *, default_staged: bool, base: bool = True) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--staged", action="store_true", default=None,
                    help="measure the git index" + (" (default)" if default_staged else ""))
     g.add_argument("--worktree", action="store_true", default=None,
                    help="measure the work tree" + ("" if default_staged else " (default)"))
     g.add_argument("--rev", metavar="REV", help="measure a commit")
-    p.add_argument("--base", metavar="REF", help="compare with the merge-base of REF and the target")
+    if base:
+        p.add_argument("--base", metavar="REF", help="compare with the merge-base of REF and the target")
     p.set_defaults(default_staged=default_staged)
 
 

@@ -9,6 +9,7 @@ from ctxgate.commands.common import add_target, staged, write
 from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
 from ctxgate.measure import FileRecord, Measurement
+from ctxgate.ownership import Decision
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,31 +23,36 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def repo_path(root: str, path: str) -> str:
-    full = os.path.abspath(path)
-    rel = os.path.relpath(full, os.path.realpath(root)) if not full.startswith(root) else os.path.relpath(full, root)
-    rel = rel.replace(os.sep, "/")
-    if rel.startswith("../"):
+    """*path* (relative to the current directory) as a repository-relative POSIX path."""
+    head, tail = os.path.split(os.path.abspath(path))
+    # Resolve symlinked directories (/tmp → /private/tmp) the way git reports
+    # the root, but not the last component: it may be a symlink git tracks.
+    rel = os.path.relpath(os.path.join(os.path.realpath(head), tail), os.path.realpath(root))
+    rel = posixpath.normpath(rel.replace(os.sep, "/"))
+    if rel == ".." or rel.startswith("../"):
         raise FatalError(f"{path} is outside the repository {root}; pass a path inside it")
-    return posixpath.normpath(rel)
+    return rel
 
 
-def describe(m: Measurement, rec: FileRecord) -> list[str]:
+def describe(m: Measurement, rec: FileRecord, decision: Decision, context_of: list[str]) -> list[str]:
     lines = [rec.path]
     if rec.component is not None:
         lines.append(f"  component: {rec.component}")
-        comp = next(c for c in m.components if c.name == rec.component)
-        lines.append(f"  decided by: pattern {rec.rule!r} of {comp.origin}")
+        lines.append(f"  decided by: pattern {decision.pattern!r} of {decision.origin}")
+    elif decision.pattern is not None:
+        lines.append(f"  component: none (unowned: pattern {decision.pattern!r} of {decision.origin} "
+                     "takes it out, and no earlier component claims it)")
     else:
-        lines.append("  component: none (unowned)")
+        lines.append("  component: none (unowned: no component pattern matches)")
     if rec.skipped is not None:
-        lines.append(f"  excluded: {rec.why}")
+        lines.append(f"  excluded: {rec.why} (counted as {rec.skipped!r} in skipped)")
         return lines
     assert rec.stats is not None
     lines.append(f"  test file: {'yes' if rec.test else 'no'}")
-    users = [name for name, u in usage(m).items() if rec.path in u.context_files]
-    if users:
-        lines.append(f"  context file of: {', '.join(users)}")
-    lines.append(f"  tokens: {rec.stats.tokens:,} ({m.config.encoding})")
+    if context_of:
+        lines.append(f"  context file of: {', '.join(context_of)}")
+    scale = f", scale {m.config.scale:g}" if m.config.scale != 1.0 else ""
+    lines.append(f"  tokens: {rec.stats.tokens:,} ({m.config.encoding}{scale})")
     lines.append(f"  lines: {rec.stats.lines:,}")
     return lines
 
@@ -56,13 +62,19 @@ def run(args: argparse.Namespace) -> int:
         target = ws.target(rev=args.rev, staged=staged(args))
         pair = ws.measure(target, config_path=args.config, base_commit=None, quiet=True)
         records = pair.target.by_path()
+        uses = usage(pair.target)
+        where = {"index": "staged index", "worktree": "work tree"}.get(
+            target.kind, f"commit {(target.commit or '')[:12]}")
         out: list[str] = []
         for path in args.paths:
             rel = repo_path(ws.root, path)
             rec = records.get(rel)
             if rec is None:
-                raise FatalError(f"{path} is not a file in the {target.kind} target; "
-                                 "ctxgate only measures files git tracks (or untracked, not ignored, files with --worktree)")
-            out += describe(pair.target, rec)
+                raise FatalError(
+                    f"{path} is not a file in the {where}; ctxgate only measures files "
+                    "git tracks (and untracked, not ignored, files with --worktree)"
+                )
+            context_of = [name for name, u in uses.items() if rec.path in u.context_files]
+            out += describe(pair.target, rec, pair.classifier.owners.decide(rec.path), context_of)
     write(args, "\n".join(out) + "\n")
     return 0

@@ -81,7 +81,52 @@ def _limit_label(c: ComponentResult, fail_on: str) -> str:
     return f"{fail_on} {num(getattr(c.component.limits, fail_on))}"
 
 
+def _raise_hint(c: ComponentResult, fail_on: str) -> list[str]:
+    """A limits table that would let the component pass, kept in increasing order."""
+    from ctxgate.config import LIMIT_NAMES
+
+    lim = c.component.limits.as_dict()
+    # Rounded up to two significant digits: 121,030 -> 130,000.
+    step = 10 ** max(0, len(str(c.usage.footprint)) - 2)
+    need = -(-c.usage.footprint // step) * step
+    raised = {fail_on: need}
+    for name in LIMIT_NAMES[LIMIT_NAMES.index(fail_on) + 1:]:
+        if lim[name] <= need:
+            need += 2 * step
+            raised[name] = need
+    table_ = ", ".join(f"{k} = {v:_}" for k, v in raised.items())
+    return [
+        f"        or raise its limit, with the reason, in its [[component]] table of the config:",
+        f"          [[component]]",
+        f"          name = \"{c.name}\"",
+        f"          limits = {{ {table_} }}",
+        f"          reason = \"why it must stay this big\"",
+    ]
+
+
+def _blocked(c: ComponentResult, fail_on: str, color: bool) -> list[str]:
+    word = "EMERGENCY" if c.verdict.emergency else "BLOCKED"
+    message = c.verdict.message.removeprefix(f"{word}: ")
+    return [
+        "",
+        paint(f"{word}: {c.name}: {message}", "blocked", color),
+        f"  next: split it: `ctxgate split-plan {c.name}` proposes smaller components,",
+        *_raise_hint(c, fail_on),
+    ]
+
+
+def _status(result: Result) -> str:
+    blocked = len(result.blocked)
+    if result.status == "fail":
+        what = [f"{blocked} component{'s' if blocked != 1 else ''} over the {result.fail_on} limit"] if blocked else []
+        if result.unowned_policy == "error" and result.unowned_touched:
+            what.append("files owned by no component")
+        return "status: fail (" + "; ".join(what) + ")"
+    return f"status: {result.status}"
+
+
 def render_check(result: Result, color: bool) -> str:
+    """The gate for a person at a terminal: judged rows first, then what blocks and what to do."""
     judged = [c for c in result.components if c.judged]
     rows = [["component", "base", "", "target", "delta", "tier", "limit", "verdict"]]
     for c in judged:
@@ -97,26 +142,23 @@ def render_check(result: Result, color: bool) -> str:
     for c in judged:
         if c.verdict.verdict in ("warn", "notice") and c.verdict.message:
             lines.append(paint(f"{c.verdict.verdict}: {c.name}: {c.verdict.message}", c.verdict.verdict, color))
-    for c in result.blocked:
-        word = "EMERGENCY" if c.verdict.emergency else "BLOCKED"
-        lines += [
-            "",
-            paint(f"{word}: {c.name}: {c.verdict.message}", "blocked", color),
-            f"  next: run `ctxgate split-plan {c.name}` and split it into smaller components,",
-            f"        or raise its limit in the config with a reason:",
-            f"        [[component]] name = \"{c.name}\"  limits = {{ {result.fail_on} = N }}  reason = \"...\"",
-        ]
-    for c in result.components:
-        if not c.judged and c.usage.footprint > getattr(c.component.limits, result.fail_on):
-            lines.append(f"reminder: {c.name} is over its {result.fail_on} limit "
-                         f"({num(c.usage.footprint)} tokens); not touched by this change")
+    for c in sorted(result.blocked, key=lambda c: (not c.verdict.emergency, c.name)):
+        lines += _blocked(c, result.fail_on, color)
+    reminders = [c for c in result.components
+                 if not c.judged and c.usage.footprint > getattr(c.component.limits, result.fail_on)]
+    if reminders:
+        lines.append("")
+    for c in reminders:
+        lines.append(f"reminder: {c.name} is over its {result.fail_on} limit "
+                     f"({num(c.usage.footprint)} tokens); not touched by this change")
     if result.unowned_touched:
-        word = "BLOCKED" if result.unowned_policy == "error" else "warning"
-        lines.append(paint(f"{word}: files owned by no component: {', '.join(result.unowned_touched[:10])}"
-                           + (" …" if len(result.unowned_touched) > 10 else ""),
-                           "blocked" if result.unowned_policy == "error" else "warn", color))
+        error = result.unowned_policy == "error"
+        shown = ", ".join(result.unowned_touched[:10]) + (" …" if len(result.unowned_touched) > 10 else "")
+        lines += ["", paint(f"{'BLOCKED' if error else 'warning'}: files owned by no component: {shown}",
+                            "blocked" if error else "warn", color),
+                  "  next: add them to a component's paths, or to exclude"]
     lines += [f"note: {n}" for n in result.notes]
-    lines.append(f"status: {result.status}")
+    lines.append(paint(_status(result), {"fail": "blocked", "warn": "warn"}.get(result.status, "ok"), color))
     return "\n".join(lines) + "\n"
 
 

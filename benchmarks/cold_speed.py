@@ -1,0 +1,106 @@
+"""Cold full-report speed: `ctxgate report --no-cache` against a one-process tokenizer loop.
+
+Commits the running interpreter's standard library (sysconfig "stdlib",
+without site-packages and bytecode) into a temporary repository, then times
+`ctxgate report --no-cache` (whole process: git listing, cat-file, parallel
+tokenizing, report) and a single-process loop that reads the same files and
+calls encode_ordinary with the same encoding (loop only; loading the
+encoding is not charged to it). Target (issue 3): ctxgate at least 1.6x
+faster on a 2-core machine.
+
+    python benchmarks/cold_speed.py [--runs 3] [--encoding o200k_base]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import textwrap
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import ctxgate_cmd, env, git, table, timed  # noqa: E402
+
+IGNORED = ("site-packages", "dist-packages", "__pycache__")
+
+# Runs in a fresh interpreter so it pays nothing for this script's imports.
+BASELINE = textwrap.dedent("""
+    import os, sys, time
+    from ctxgate import encodings
+    enc = encodings.load(sys.argv[2])
+    paths = sys.stdin.read().split("\\0")[:-1]
+    start = time.perf_counter()
+    total = files = 0
+    for rel in paths:
+        with open(os.path.join(sys.argv[1], rel), "rb") as f:
+            data = f.read()
+        if b"\\0" in data[:8000]:
+            continue
+        total += len(enc.encode_ordinary(data.decode("utf-8", errors="replace")))
+        files += 1
+    print(time.perf_counter() - start, total, files)
+""")
+
+
+def build_repo(root: str) -> None:
+    src = sysconfig.get_paths()["stdlib"]
+    shutil.copytree(src, os.path.join(root, "stdlib"), symlinks=True,
+                    ignore=shutil.ignore_patterns(*IGNORED, "*.pyc"))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "stdlib")
+
+
+def baseline(root: str, encoding: str) -> tuple[float, int, int]:
+    listed = git(root, "ls-files", "-z", "-s")
+    paths = [rec.split(b"\t", 1)[1] for rec in listed.split(b"\0") if rec and not rec.startswith((b"120000", b"160000"))]
+    proc = subprocess.run([sys.executable, "-c", BASELINE, root, encoding], input=b"\0".join(paths) + b"\0",
+                          capture_output=True, env=env(), check=True)
+    secs, tokens, files = proc.stdout.split()
+    return float(secs), int(tokens), int(files)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--encoding", default="o200k_base")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ctxgate-cold-") as root:
+        build_repo(root)
+        with open(os.path.join(root, "ctxgate.toml"), "w") as f:
+            f.write(f'encoding = "{args.encoding}"\n')
+        git(root, "add", "ctxgate.toml")
+        git(root, "commit", "-q", "-m", "config")
+        report = [*ctxgate_cmd(), "report", "--no-cache", "--format", "json", "--output", os.devnull]
+        t_gate, t_loop = [], []
+        tokens = files = 0
+        for _ in range(args.runs):
+            t_gate.append(timed(report, root))
+            secs, tokens, files = baseline(root, args.encoding)
+            t_loop.append(secs)
+        g, b = statistics.median(t_gate), statistics.median(t_loop)
+        proc = subprocess.run([*ctxgate_cmd(), "report", "--no-cache", "--format", "json"], cwd=root,
+                              capture_output=True, env=env(), check=True)
+        import json
+        doc = json.loads(proc.stdout)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(table([
+        ["command", "median s", "runs (s)"],
+        ["single-process encode_ordinary loop", f"{b:.2f}", " ".join(f"{t:.2f}" for t in t_loop)],
+        ["ctxgate report --no-cache", f"{g:.2f}", " ".join(f"{t:.2f}" for t in t_gate)],
+    ]))
+    same = doc["totals"]["tokens"] == tokens + 0
+    print(f"\nfiles tokenized: {files:,} ({tokens:,} tokens, {args.encoding}); ctxgate counted "
+          f"{doc['totals']['files']:,} files, {doc['totals']['tokens']:,} tokens ({'same' if same else 'DIFFERENT'})")
+    speedup = b / g
+    verdict = "met" if speedup >= 1.6 else "NOT met"
+    print(f"cores: {cores}; speedup = {speedup:.2f}x (target >= 1.6x on 2 cores: {verdict})")
+    return 0 if speedup >= 1.6 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""Warm pre-commit hook speed: `ctxgate check --staged` against `git status --porcelain`.
+
+Generates a repository of N small files (default 50,000) spread over
+components, commits it, warms the token cache with one check, stages one
+modified file, then times both commands alternately (median of --runs).
+Target (issue 3): ctxgate at most 4x git status.
+
+    python benchmarks/hook_speed.py [--files 50000] [--runs 5] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import ctxgate_cmd, git, table, timed  # noqa: E402
+
+WORDS = ("alpha beta gamma delta epsilon lambda kappa sigma omega tokens budget "
+         "component split limit commit index blob tree cache").split()
+
+CONFIG = """\
+encoding = "o200k_base"
+exclude = ["**/*.lock"]
+tests = ["**/tests/**"]
+context = ["CLAUDE.md"]
+
+[[component]]
+each = "components/*"
+
+[[component]]
+name = "tools"
+paths = ["tools/", "scripts/"]
+"""
+
+
+def content(rng: random.Random, i: int) -> str:
+    body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 60)))
+    return f"# file {i}\ndef f_{i}():\n    return {body!r}\n"
+
+
+def generate(root: str, files: int, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    git(root, "init", "-q", "-b", "main")
+    n_components = max(1, files // 500)
+    paths = []
+    for i in range(files):
+        comp = i % n_components
+        sub = (i // n_components) % 10
+        kind = "tests" if sub == 9 else f"pkg{sub}"
+        paths.append(f"components/c{comp:03d}/{kind}/m{i}.py")
+    for rel in paths:
+        full = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            f.write(content(rng, len(rel)))
+    os.makedirs(os.path.join(root, "tools"), exist_ok=True)
+    with open(os.path.join(root, "tools", "build.py"), "w") as f:
+        f.write("print('build')\n")
+    with open(os.path.join(root, "CLAUDE.md"), "w") as f:
+        f.write("# Instructions\nKeep components small.\n")
+    with open(os.path.join(root, "ctxgate.toml"), "w") as f:
+        f.write(CONFIG)
+    with open(os.path.join(root, ".gitattributes"), "w") as f:
+        f.write("*.lock linguist-generated\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "generated")
+    # What a long-lived checkout has: an up-to-date index and untracked cache.
+    git(root, "update-index", "--refresh")
+    return paths[len(paths) // 2]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=50_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it")
+    args = ap.parse_args()
+    tmp = None
+    if args.keep:
+        root = os.path.abspath(args.keep)
+        os.makedirs(root, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="ctxgate-bench-")
+        root = tmp.name
+    print(f"generating {args.files:,} files in {root} ...", file=sys.stderr)
+    victim = generate(root, args.files)
+    with open(os.path.join(root, victim), "a") as f:
+        f.write("# one more line\n")
+    git(root, "add", "--", victim)
+    check = [*ctxgate_cmd(), "check", "--staged", "--quiet"]
+    cold = timed(check, root)  # fills the cache for HEAD and the index
+    status = ["git", "status", "--porcelain"]
+    timed(status, root)
+    t_git: list[float] = []
+    t_gate: list[float] = []
+    for _ in range(args.runs):
+        t_git.append(timed(status, root))
+        t_gate.append(timed(check, root))
+    g, c = statistics.median(t_git), statistics.median(t_gate)
+    print(table([
+        ["command", "median ms", "runs (ms)"],
+        ["git status --porcelain", f"{g * 1000:.0f}", " ".join(f"{t * 1000:.0f}" for t in t_git)],
+        ["ctxgate check --staged (warm)", f"{c * 1000:.0f}", " ".join(f"{t * 1000:.0f}" for t in t_gate)],
+        ["ctxgate check --staged (first run)", f"{cold * 1000:.0f}", ""],
+    ]))
+    ratio = c / g
+    verdict = "met" if ratio <= 4 else "NOT met"
+    print(f"\nfiles: {args.files:,}; ratio ctxgate/git status = {ratio:.2f}x (target <= 4x: {verdict})")
+    if tmp is not None:
+        tmp.cleanup()
+    return 0 if ratio <= 4 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
