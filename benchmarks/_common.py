@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ def env() -> dict[str, str]:
 def git(cwd: str, *args: str, stdin: bytes | None = None) -> bytes:
     proc = subprocess.run(("git", *args), cwd=cwd, input=stdin, capture_output=True, env=env())
     if proc.returncode != 0:
-        raise SystemExit(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace')}")
     return proc.stdout
 
 
@@ -38,18 +37,24 @@ def ctxgate_cmd() -> list[str]:
     return [found] if found else [sys.executable, "-m", "ctxgate"]
 
 
+def precompile() -> None:
+    """Write ctxgate's bytecode, as `pip install` does, so no run pays for compiling it."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("ctxgate")
+    if spec is not None and spec.submodule_search_locations:
+        for where in spec.submodule_search_locations:
+            compileall.compile_dir(where, quiet=1)
+
+
 def timed(cmd: Sequence[str], cwd: str, *, ok: Sequence[int] = (0,)) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, env=env())
     elapsed = time.perf_counter() - start
     if proc.returncode not in ok:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}")
     return elapsed
-
-
-def median_of(cmd: Sequence[str], cwd: str, runs: int, *, ok: Sequence[int] = (0,)) -> tuple[float, list[float]]:
-    times = [timed(cmd, cwd, ok=ok) for _ in range(runs)]
-    return statistics.median(times), times
 
 
 def table(rows: list[list[str]]) -> str:

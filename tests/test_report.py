@@ -324,7 +324,7 @@ def test_check_text_blocked_and_audit(gated: Repo, capsys: pytest.CaptureFixture
     assert "notice: c: above optimal (10): monitor growth, plan a split" in lines
     assert "warn: d: above the warning limit (20): split before major work" in lines
     assert "  next: run `ctxgate split-plan a` and split it into smaller components," in lines
-    assert '        [[component]] name = "b"  limits = { split = N }  reason = "..."' in lines
+    assert '          limits = { split = 45, emergency = 47 }' in lines
     assert lines[-1] == "status: fail"
     code, out, _ = run(capsys, "check", "--all", "--color", "always")
     assert "\033[1;31mEMERGENCY: b:" in out and "\033[36mnotice: c:" in out

@@ -43,6 +43,25 @@ def cache_dir(common_dir: str) -> str:
     return os.environ.get("CTXGATE_CACHE_DIR") or os.path.join(common_dir, "ctxgate")
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL, where readers never wait for a writer, so hooks in two worktrees overlap freely.
+
+    SQLite answers "locked" at once, without waiting, when two connections
+    make the switch together; the other one has done it then, or soon will.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class TokenCache:
     def __init__(self, directory: str | None) -> None:
         self.path = None if directory is None else os.path.join(directory, CACHE_FILE)
@@ -64,9 +83,7 @@ class TokenCache:
             db = sqlite3.connect(self.path or "", timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self._db = db
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            # WAL: readers never wait for a writer, so hooks in two worktrees overlap freely.
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode = WAL")
+            _use_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             if not db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'summaries'").fetchone()[0]:
                 for stmt in _SCHEMA:

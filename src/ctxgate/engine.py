@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ctxgate import encodings, git
 from ctxgate.cache import TokenCache, cache_dir
+from ctxgate.catfile import CatFile
 from ctxgate.config import Config
 from ctxgate.errors import FatalError
 from ctxgate.incremental import Gate, gate_full, gate_incremental, worktree_changes
@@ -30,7 +31,7 @@ class Workspace:
         lay = git.layout(cwd)
         self.root = lay.root
         self.git_dir = lay.git_dir
-        self.cat = git.CatFile(self.root)
+        self.cat = CatFile(self.root)
         self.cache = TokenCache(None if no_cache else cache_dir(lay.common_dir))
 
     def close(self) -> None:

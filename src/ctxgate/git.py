@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -28,13 +28,17 @@ def run(
     cmd = ("git", *args)
     try:
         proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, env=env)
-    except FileNotFoundError:
-        raise FatalError("git is not installed or not on PATH; install git") from None
+    except OSError as e:
+        raise FatalError(no_git(e)) from None
     if proc.returncode != 0:
         if not check:
             return b""
         raise FatalError(describe_failure(cmd, proc.returncode, proc.stderr))
     return proc.stdout
+
+
+def no_git(err: OSError) -> str:
+    return f"git could not be run ({err.strerror}); install git and make sure it is on PATH"
 
 
 def describe_failure(cmd: Sequence[str], code: int, stderr: bytes) -> str:
@@ -131,19 +135,30 @@ class Entry(NamedTuple):
 
 def ls_files_stage(root: str, paths: Sequence[str] | None = None) -> list[Entry]:
     """The index, one entry per path (stage 0, or the first conflict stage); *paths* limits it."""
-    args = ["ls-files", "-s", "-z", "--full-name"]
+    return ls_files_tagged(root, paths)[0]
+
+
+def ls_files_tagged(root: str, paths: Sequence[str] | None = None) -> tuple[list[Entry], set[str]]:
+    """The index, and the paths git compares with the work tree as usual: not assume-unchanged,
+    skip-worktree or unmerged (`git diff-files` can call those clean when they are not)."""
+    args = ["ls-files", "-s", "-v", "-z", "--full-name"]
     if paths is not None:
         args += ["--", *(f":(top,literal){p}" for p in paths)]
     entries: dict[str, Entry] = {}
+    plain: set[str] = set()
     for rec in run(args, root).split(b"\0"):
         if not rec:
             continue
         meta, path = rec.split(b"\t", 1)
-        mode, blob, _stage = meta.decode().split(" ")
+        tag, mode, blob, _stage = meta.decode().split(" ")
         p = decode_path(path)
         if p not in entries:
             entries[p] = Entry(p, mode, blob)
-    return list(entries.values())
+            if tag == "H":
+                plain.add(p)
+        else:
+            plain.discard(p)  # more than one stage: unmerged
+    return list(entries.values()), plain
 
 
 def ls_tree(root: str, commit: str, paths: Sequence[str] | None = None) -> list[Entry]:
@@ -258,112 +273,3 @@ def attributes_file(root: str) -> str | None:
         xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
         path = os.path.join(xdg, "git", "attributes")
     return path if os.path.isfile(path) else None
-
-
-def blob_sizes(root: str, blobs: Sequence[str]) -> dict[str, int]:
-    """Object sizes from one `git cat-file --batch-check` call."""
-    if not blobs:
-        return {}
-    out = run(["cat-file", "--batch-check"], root, stdin="".join(f"{b}\n" for b in blobs).encode())
-    sizes: dict[str, int] = {}
-    for line in out.decode().splitlines():
-        parts = line.split(" ")
-        if len(parts) == 3:
-            sizes[parts[0]] = int(parts[2])
-    return sizes
-
-
-class CatFile:
-    """One `git cat-file --batch` process for all object reads."""
-
-    def __init__(self, root: str) -> None:
-        self._root = root
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        if self._proc is None:
-            try:
-                self._proc = subprocess.Popen(
-                    ("git", "cat-file", "--batch"), cwd=self._root,
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                )
-            except FileNotFoundError:
-                raise FatalError("git is not installed or not on PATH; install git") from None
-        return self._proc
-
-    def _ask(self, specs: Sequence[str]) -> Iterator[tuple[str, str, bytes] | None]:
-        """(object id, type, content) per spec, None for a missing object, in order."""
-        proc = self._start()
-        assert proc.stdin is not None and proc.stdout is not None
-        # Requests go in bounded chunks and every answer is read before the
-        # next chunk is sent, so neither pipe can fill up and deadlock.
-        chunk = 256
-        for i in range(0, len(specs), chunk):
-            part = specs[i:i + chunk]
-            try:
-                proc.stdin.write(b"".join(encode_path(s) + b"\n" for s in part))
-                proc.stdin.flush()
-            except BrokenPipeError:
-                raise FatalError("git cat-file stopped unexpectedly; is the repository readable?") from None
-            for spec in part:
-                header = proc.stdout.readline()
-                fields = header.split(b" ")
-                if len(fields) != 3:
-                    if header.endswith(b" missing\n") or header.endswith(b" ambiguous\n"):
-                        yield None
-                        continue
-                    raise FatalError(f"git cat-file could not read {spec}: {header.decode(errors='replace').strip()}")
-                size = int(fields[2])
-                data = proc.stdout.read(size)
-                proc.stdout.read(1)
-                yield fields[0].decode(), fields[1].decode(), data
-
-    def read_many(self, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-        wanted = list(blobs)
-        for blob, got in zip(wanted, self._ask(wanted)):
-            if got is None:
-                raise FatalError(f"git object {blob} is missing; the repository may be incomplete (shallow?)")
-            yield blob, got[2]
-
-    def read(self, blob: str) -> bytes:
-        return next(iter(self.read_many([blob])))[1]
-
-    def lookup(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
-        """Objects named by `rev:path`, `:path` (the index) or ids; None where there is none."""
-        return list(self._ask(specs))
-
-    def close(self) -> None:
-        if self._proc is not None:
-            assert self._proc.stdin is not None
-            try:
-                self._proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            self._proc.wait()
-            if self._proc.stdout:
-                self._proc.stdout.close()
-            self._proc = None
-
-    def __enter__(self) -> CatFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def commit_info(cat: CatFile, rev: str) -> tuple[str, str, list[str]] | None:
-    """(commit id, tree id, parent ids) of *rev*, read through the batch process; None if not a commit."""
-    got = cat.lookup([f"{rev}^{{commit}}"])[0]
-    if got is None or got[1] != "commit":
-        return None
-    tree = ""
-    parents = []
-    for line in got[2].split(b"\n"):
-        if not line:
-            break
-        key, _, value = line.partition(b" ")
-        if key == b"tree":
-            tree = value.decode()
-        elif key == b"parent":
-            parents.append(value.decode())
-    return got[0], tree, parents

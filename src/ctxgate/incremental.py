@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ctxgate import git, summary
 from ctxgate.budget import Totals, Usage, totals, usage
 from ctxgate.cache import TokenCache
+from ctxgate.catfile import CatFile, commit_info
 from ctxgate.config import Config
 from ctxgate.errors import FatalError
 from ctxgate.measure import Classifier, FileRecord, Measurement, measure
@@ -68,7 +69,7 @@ def fingerprint(root: str, cfg: Config) -> str:
 class Incremental:
     """Summaries for one config: looked up, derived from a nearby tree, or measured in full."""
 
-    def __init__(self, root: str, cat: git.CatFile, cache: TokenCache, cfg: Config,
+    def __init__(self, root: str, cat: CatFile, cache: TokenCache, cfg: Config,
                  target: Snapshot) -> None:
         self.root, self.cat, self.cache, self.cfg = root, cat, cache, cfg
         self.target = target
@@ -102,7 +103,7 @@ class Incremental:
         if found is not None:
             return found
         dirs = tree_dirs(self.root, commit)
-        candidates = [info[1] for p in parents[:1] if (info := git.commit_info(self.cat, p)) is not None]
+        candidates = [info[1] for p in parents[:1] if (info := commit_info(self.cat, p)) is not None]
         candidates += [t for t in self.cache.recent_trees(self.fp) if t not in candidates]
         for near in candidates:
             s0 = self.load(near)
@@ -126,7 +127,7 @@ class Incremental:
         return full
 
 
-def gate_incremental(root: str, cat: git.CatFile, cache: TokenCache, cfg: Config, snap: Snapshot,
+def gate_incremental(root: str, cat: CatFile, cache: TokenCache, cfg: Config, snap: Snapshot,
                      base_commit: str | None) -> Gate | None:
     """The gate's numbers from summaries and the diff; None when only a full measurement is exact."""
     target = snap.target
@@ -138,7 +139,7 @@ def gate_incremental(root: str, cat: git.CatFile, cache: TokenCache, cfg: Config
     if base_commit is None:
         s_base = summary.empty()
     else:
-        info = git.commit_info(cat, base_commit)
+        info = commit_info(cat, base_commit)
         if info is None:
             raise FatalError(f"cannot read commit {base_commit[:12]}; the repository may be incomplete")
         s_base = inc.base_summary(base_commit, info[1], info[2], new_dirs)
@@ -146,7 +147,7 @@ def gate_incremental(root: str, cat: git.CatFile, cache: TokenCache, cfg: Config
     comps, classifier = inc.classifier(dirs)
     s_target, mn = inc.delta(s_base, (Target("commit", base_commit), target), changes, classifier, comps, dirs)
     if target.kind == "commit" and target.commit is not None and cache.active:
-        info = git.commit_info(cat, target.commit)
+        info = commit_info(cat, target.commit)
         if info is not None and cache.get_summary(info[1], inc.fp) is None:
             exact = dataclasses.replace(s_target, dirs=tree_dirs(root, target.commit))
             cache.put_summary(info[1], inc.fp, summary.dumps(exact))

@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ctxgate import git
+from ctxgate.catfile import CatFile
 from ctxgate.git import Entry
 
 LINGUIST = ("linguist-generated", "linguist-vendored")
@@ -26,14 +28,20 @@ class Target:
 class BlobReader:
     """Reads blobs: work-tree contents held in memory first, then git's object store.
 
-    Token counting looks at ``root`` and ``local`` so parallel workers can
-    open their own `git cat-file` instead of receiving every blob through a pipe.
+    Token counting also looks at ``root``, ``local`` and ``disk`` so parallel
+    workers can open their own `git cat-file`, and read clean work-tree files
+    straight from disk (see :func:`read_clean`), instead of receiving every
+    blob through a pipe.
     """
 
-    def __init__(self, root: str, cat: git.CatFile, local: Mapping[str, bytes]) -> None:
+    def __init__(self, root: str, cat: CatFile, local: Mapping[str, bytes],
+                 disk: Mapping[str, str] | None = None, since_ns: int = 0) -> None:
         self.root = root
         self.cat = cat
         self.local = local
+        # Blob id -> work-tree path of a file whose bytes are that blob's, if unchanged since *since_ns*.
+        self.disk: Mapping[str, str] = disk or {}
+        self.since_ns = since_ns
 
     def __call__(self, blobs: list[str]) -> Iterator[tuple[str, bytes]]:
         for b in blobs:
@@ -45,15 +53,16 @@ class BlobReader:
 class Snapshot:
     """The tracked files of a target; for the index and commits the list is read on first use."""
 
-    def __init__(self, root: str, target: Target, cat: git.CatFile, entries: list[Entry] | None = None,
-                 local: Mapping[str, bytes] | None = None, *, attr_source: Snapshot | None = None) -> None:
+    def __init__(self, root: str, target: Target, cat: CatFile, entries: list[Entry] | None = None,
+                 local: Mapping[str, bytes] | None = None, *, attr_source: Snapshot | None = None,
+                 disk: Mapping[str, str] | None = None, since_ns: int = 0) -> None:
         self.root = root
         self.target = target
         self.cat = cat
         self._entries = entries
         # Work-tree contents that differ from the index, keyed by their blob id.
         self.local: Mapping[str, bytes] = local or {}
-        self.read = BlobReader(root, cat, self.local)
+        self.read = BlobReader(root, cat, self.local, disk, since_ns)
         self._attr_source = attr_source
         self._attrs: dict[str, dict[str, str]] = {}
         self._by_path: dict[str, Entry] | None = None
@@ -121,18 +130,25 @@ class Snapshot:
         return bool(global_attribute_files(self.root))
 
 
+_global_attrs: dict[tuple[str, ...], list[str]] = {}
+
+
 def global_attribute_files(root: str) -> list[str]:
     """Attribute files outside the tree that git applies ($GIT_DIR/info/attributes, the global one)."""
-    lay = git.layout(root)
-    found = [os.path.join(lay.common_dir, "info", "attributes")]
-    found = [p for p in found if os.path.isfile(p)]
-    user = git.attributes_file(root)
-    return found + ([user] if user else [])
+    # Asked by several steps of one run; each answer costs two git calls.
+    key = (root, os.environ.get("HOME", ""), os.environ.get("XDG_CONFIG_HOME", ""),
+           os.environ.get("GIT_CONFIG_GLOBAL", ""))
+    if key not in _global_attrs:
+        lay = git.layout(root)
+        found = [p for p in [os.path.join(lay.common_dir, "info", "attributes")] if os.path.isfile(p)]
+        user = git.attributes_file(root)
+        _global_attrs[key] = found + ([user] if user else [])
+    return [p for p in _global_attrs[key] if os.path.isfile(p)]
 
 
-def open_snapshot(root: str, target: Target, cat: git.CatFile) -> Snapshot:
+def open_snapshot(root: str, target: Target, cat: CatFile) -> Snapshot:
     if target.kind == "worktree":
-        return _worktree(root, target, git.ls_files_stage(root), cat)
+        return _worktree(root, target, cat)
     return Snapshot(root, target, cat)
 
 
@@ -154,7 +170,57 @@ def read_local(root: str, path: str) -> tuple[str, bytes] | None:
     return ("100755" if st.st_mode & 0o111 else "100644"), data
 
 
-def _worktree(root: str, target: Target, entries: list[Entry], cat: git.CatFile) -> Snapshot:
+def read_clean(path: str, since_ns: int, sniff: int | None = None) -> tuple[bytes, int] | None:
+    """(content, size) of a work-tree file `git diff-files` found clean at *since_ns*, or None.
+
+    Only used when no attribute or config can make the checked-out bytes
+    differ from the blob. The file must be regular, untouched since the check
+    (its ctime, which no tool can set back, is older, with a margin) and
+    stable across the read; otherwise the caller reads git's copy. With
+    *sniff*, a file with a NUL byte in its first *sniff* bytes (a binary
+    file) is read no further.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        before = os.fstat(fd)
+        # A margin for file systems that keep coarse (up to 2 s) timestamps.
+        settled = since_ns - 2_000_000_000
+        if not stat.S_ISREG(before.st_mode) or before.st_ctime_ns >= settled or before.st_mtime_ns >= settled:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(sniff) if sniff is not None else b""
+            whole = sniff is None or b"\0" not in data
+            if whole:
+                data += f.read()
+        after = os.fstat(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    same = (before.st_size, before.st_mtime_ns, before.st_ctime_ns) == (after.st_size, after.st_mtime_ns,
+                                                                        after.st_ctime_ns)
+    if not same or (whole and len(data) != before.st_size):
+        return None
+    return data, before.st_size
+
+
+def _direct_reads(root: str, paths: list[str]) -> bool:
+    """Whether clean work-tree files hold exactly their blobs' bytes: no attribute
+    files (so no eol conversion, filter or encoding) and no core.autocrlf."""
+    if any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in paths):
+        return False
+    if global_attribute_files(root):
+        return False
+    autocrlf = git.run(["config", "--get", "core.autocrlf"], root, check=False).strip().lower()
+    return autocrlf in (b"", b"false")
+
+
+def _worktree(root: str, target: Target, cat: CatFile) -> Snapshot:
+    entries, plain = git.ls_files_tagged(root)
+    since_ns = time.time_ns()
     dirty = git.modified_in_worktree(root)
     out: list[Entry] = []
     found: list[tuple[str, str, bytes]] = []
@@ -165,7 +231,8 @@ def _worktree(root: str, target: Target, entries: list[Entry], cat: git.CatFile)
         got = read_local(root, e.path)
         if got is not None:  # else deleted in the work tree
             found.append((e.path, *got))
-    for path in git.untracked(root):
+    others = git.untracked(root)
+    for path in others:
         if path.endswith("/"):
             # A nested repository: git would record it as a gitlink.
             out.append(Entry(path.rstrip("/"), git.MODE_GITLINK, ""))
@@ -176,10 +243,14 @@ def _worktree(root: str, target: Target, entries: list[Entry], cat: git.CatFile)
     local: dict[str, bytes] = {}
     out += _identify(root, found, cat, local)
     out.sort(key=lambda e: e.path)
-    return Snapshot(root, target, cat, out, local)
+    disk: dict[str, str] = {}
+    if _direct_reads(root, [e.path for e in entries] + others):
+        disk = {e.blob: e.path for e in entries
+                if e.path not in dirty and e.path in plain and e.mode in ("100644", "100755")}
+    return Snapshot(root, target, cat, out, local, disk=disk, since_ns=since_ns)
 
 
-def _identify(root: str, found: list[tuple[str, str, bytes]], cat: git.CatFile,
+def _identify(root: str, found: list[tuple[str, str, bytes]], cat: CatFile,
               local: dict[str, bytes]) -> list[Entry]:
     """Entries for work-tree files, with the blob id `git add` would give them.
 

@@ -20,8 +20,7 @@ from ctxgate.budget import Totals, Usage, totals, usage
 from ctxgate.cache import COUNTER_VERSION
 from ctxgate.cache import BlobStats
 from ctxgate.config import Config
-from ctxgate.measure import FileRecord, Measurement
-from ctxgate.ownership import Matcher
+from ctxgate.measure import SKIP_KEYS, FileRecord, Measurement
 
 # Bump when what a summary holds, or how it is derived, changes.
 SUMMARY_VERSION = 1
@@ -35,9 +34,9 @@ class Summary:
     dirs: frozenset[str]
     # Counted files owned by no component, kept only when the config cares.
     unowned: frozenset[str] = frozenset()
-    # Components the numbers were computed for, and the counted files any
-    # context pattern of the config matches: a component that appears later
-    # (a new directory) still gets the context files the tree already had.
+    # Components the numbers were computed for, and the counted files a
+    # context pattern matches: a component that appears later (a new
+    # directory) still gets the context files the tree already had.
     known: frozenset[str] = frozenset()
     context: tuple[FileRecord, ...] = ()
 
@@ -46,20 +45,17 @@ def empty() -> Summary:
     return Summary({}, _zero_totals(), frozenset())
 
 
-def context_universe(cfg: Config) -> Matcher:
-    """Every context pattern the config has, global or per component."""
-    patterns = list(cfg.context) + [p for spec in cfg.components for p in spec.context]
-    return Matcher(list(dict.fromkeys(patterns)), anchored=True)
-
-
-def _context_records(m: Measurement, universe: Matcher) -> list[FileRecord]:
-    return [f for f in m.files if f.skipped is None and f.stats is not None and universe.match(f.path) is not None]
-
-
 def _zero_totals() -> Totals:
-    from ctxgate.measure import SKIP_KEYS
-
     return Totals(0, 0, 0, 0, 0, dict.fromkeys(SKIP_KEYS, 0))
+
+
+def _context_records(m: Measurement) -> list[FileRecord]:
+    """Counted files any context pattern matches. A component that appears later
+    can only add the global patterns (a named one always exists already), so
+    these are all the context files it could ever list."""
+    matchers = list(m.context.values())
+    return [f for f in m.files if f.skipped is None and f.stats is not None
+            and any(mt.match(f.path) is not None for mt in matchers)]
 
 
 def fingerprint(cfg: Config, extra: Iterable[bytes] = ()) -> str:
@@ -81,7 +77,7 @@ def of(m: Measurement, dirs: Iterable[str]) -> Summary:
     return Summary({name: dataclasses.replace(u, rows=()) for name, u in usage(m).items()},
                    totals(m), frozenset(dirs), unowned_paths(m) if keep else frozenset(),
                    frozenset(c.name for c in m.components),
-                   tuple(_context_records(m, context_universe(m.config))))
+                   tuple(_context_records(m)))
 
 
 def extended(s: Summary, like: Measurement) -> dict[str, Usage]:
@@ -134,7 +130,7 @@ def apply(s: Summary, old: Measurement, new: Measurement, dirs: Iterable[str]) -
     gone = {f.path for f in old.files}
     if new.config.unowned != "ignore":
         unowned = frozenset((unowned - gone) | unowned_paths(new))
-    context = [f for f in s.context if f.path not in gone] + _context_records(new, context_universe(new.config))
+    context = [f for f in s.context if f.path not in gone] + _context_records(new)
     return Summary({n: u for n, u in merged.items() if u != zero}, tot, frozenset(dirs), unowned,
                    frozenset(names), tuple(sorted(context, key=lambda f: f.path)))
 

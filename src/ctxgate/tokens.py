@@ -1,6 +1,7 @@
 """Counting tokens and lines of blobs, through the cache, in parallel when cold."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -8,17 +9,20 @@ from typing import Any
 
 from ctxgate import git
 from ctxgate.cache import BlobStats, TokenCache
+from ctxgate.catfile import CatFile
+from ctxgate.snapshot import BlobReader, read_clean
 
 BINARY_SNIFF = 8000
-# Below these a worker pool costs more than it saves.
-PARALLEL_MIN_BYTES = 2_000_000
-PARALLEL_MIN_FILES = 16
-# Work is handed out in pieces of about this size, largest blobs first, so
-# the workers finish together.
-_CHUNK_BYTES = 256_000
+# Below this many cold blobs a worker pool costs more than it saves; where
+# workers cannot be forked each one loads the encoding again, which pays off
+# only for large runs.
+PARALLEL_MIN_FILES = 48
+PARALLEL_MIN_FILES_SPAWN = 1000
 
 Reader = Callable[[list[str]], Iterator[tuple[str, bytes]]]
-Task = tuple[str, str, float, list[str], list[tuple[str, bytes]]]
+# (repo root, encoding, scale, blobs to read from git, blobs in memory,
+#  blobs to read from clean work-tree files, the time they were found clean)
+Task = tuple[str, str, float, list[str], list[tuple[str, bytes]], list[tuple[str, str]], int]
 
 
 def is_binary(data: bytes) -> bool:
@@ -65,39 +69,66 @@ class Progress:
 
 
 # One cat-file per worker process, started on its first task.
-_worker_cat: dict[str, git.CatFile] = {}
+_worker_cat: dict[str, CatFile] = {}
 
 
-def _count_task(task: Task) -> list[tuple[str, BlobStats]]:
-    root, name, scale, blobs, local = task
-    cat = _worker_cat.get(root)
-    if cat is None:
-        cat = _worker_cat[root] = git.CatFile(root)
+def disk_stats(root: str, path: str, since_ns: int, name: str, scale: float) -> BlobStats | None:
+    """Stats from a clean work-tree file; a binary one is told from its first bytes, never read whole."""
+    got = read_clean(os.path.join(root, path), since_ns, BINARY_SNIFF)
+    if got is None:
+        return None
+    data, size = got
+    return BlobStats(True, size, 0, 0) if is_binary(data) else stats_for(data, name, scale)
+
+
+def _count(root: str, cat: CatFile, name: str, scale: float, blobs: list[str],
+           local: list[tuple[str, bytes]], disk: list[tuple[str, str]], since_ns: int,
+           bar: Progress | None = None) -> list[tuple[str, BlobStats]]:
     out = [(blob, stats_for(data, name, scale)) for blob, data in local]
-    out += [(blob, stats_for(data, name, scale)) for blob, data in cat.read_many(blobs)]
+    blobs = list(blobs)
+    for blob, path in disk:
+        st = disk_stats(root, path, since_ns, name, scale)
+        if st is None:
+            blobs.append(blob)  # changed meanwhile, or unreadable: git's copy
+        else:
+            out.append((blob, st))
+    if bar is not None:
+        bar.advance(len(out))
+    for blob, data in cat.read_many(blobs):
+        out.append((blob, stats_for(data, name, scale)))
+        if bar is not None:
+            bar.advance(1)
     return out
 
 
-def _plan(root: str, name: str, scale: float, sizes: Mapping[str, int],
-          local: Mapping[str, bytes], n_workers: int) -> list[Task]:
-    total = sum(sizes.values())
-    target = max(64_000, min(_CHUNK_BYTES, total // (n_workers * 8) or 1))
+def _count_task(task: Task) -> list[tuple[str, BlobStats]]:
+    root, name, scale, blobs, local, disk, since_ns = task
+    cat = _worker_cat.get(root)
+    if cat is None:
+        cat = _worker_cat[root] = CatFile(root)
+    return _count(root, cat, name, scale, blobs, local, disk, since_ns)
+
+
+def _plan(root: str, name: str, scale: float, missing: list[str], local: Mapping[str, bytes],
+          disk: Mapping[str, str], since_ns: int, n_workers: int) -> list[Task]:
+    """Tasks that shrink as the work runs out (guided scheduling), so workers finish together
+    without knowing blob sizes in advance (asking git for them costs as much as a worker's share)."""
     tasks: list[Task] = []
-    blobs: list[str] = []
-    datas: list[tuple[str, bytes]] = []
-    size = 0
-    for blob in sorted(sizes, key=lambda b: -sizes[b]):
-        if blob in local:
-            datas.append((blob, local[blob]))
-        else:
-            blobs.append(blob)
-        size += sizes[blob]
-        if size >= target:
-            tasks.append((root, name, scale, blobs, datas))
-            blobs, datas, size = [], [], 0
-    if blobs or datas:
-        tasks.append((root, name, scale, blobs, datas))
+    i = 0
+    while i < len(missing):
+        size = max(1, min(64, (len(missing) - i) // (n_workers * 4)))
+        part = missing[i:i + size]
+        tasks.append((root, name, scale, [b for b in part if b not in local and b not in disk],
+                      [(b, local[b]) for b in part if b in local],
+                      [(b, disk[b]) for b in part if b in disk and b not in local], since_ns))
+        i += size
     return tasks
+
+
+def _min_files() -> int:
+    import multiprocessing
+
+    return PARALLEL_MIN_FILES if "fork" in multiprocessing.get_all_start_methods() else PARALLEL_MIN_FILES_SPAWN
 
 
 def _parallel(tasks: list[Task], n_workers: int, bar: Progress) -> dict[str, BlobStats]:
@@ -108,12 +139,16 @@ def _parallel(tasks: list[Task], n_workers: int, bar: Progress) -> dict[str, Blo
     # fork lets the workers inherit the loaded encoding instead of parsing
     # the rank file again; elsewhere each worker loads it once.
     ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # Objects made so far (the encoding's rank table above all) are never
+    # collected in the workers, so their pages stay shared with this process.
+    gc.freeze()
     with ctx.Pool(min(n_workers, len(tasks))) as pool:
         for part in pool.imap_unordered(_count_task, tasks):
             fresh.update(part)
             bar.advance(len(part))
         pool.close()
         pool.join()
+    gc.unfreeze()
     return fresh
 
 
@@ -138,17 +173,19 @@ def count_blobs(
     encodings.load(encoding_name)
     show = sys.stderr.isatty() if progress is None else progress
     bar = Progress(len(missing), show)
-    root: str | None = getattr(read, "root", None)
-    local: Mapping[str, bytes] = getattr(read, "local", {})
-    n_workers = workers()
     fresh: dict[str, BlobStats] = {}
-    if root is not None and n_workers > 1 and len(missing) >= PARALLEL_MIN_FILES:
-        in_git = [b for b in missing if b not in local]
-        sizes = git.blob_sizes(root, in_git)
-        sizes.update({b: len(local[b]) for b in missing if b in local})
-        if sum(sizes.values()) >= PARALLEL_MIN_BYTES and len(sizes) == len(missing):
-            fresh = _parallel(_plan(root, encoding_name, scale, sizes, local, n_workers), n_workers, bar)
-    if not fresh:
+    n_workers = workers()
+    if isinstance(read, BlobReader):
+        disk, since = read.disk, read.since_ns
+        if n_workers > 1 and len(missing) >= _min_files():
+            tasks = _plan(read.root, encoding_name, scale, missing, read.local, disk, since, n_workers)
+            fresh = _parallel(tasks, n_workers, bar)
+        else:
+            local = [(b, read.local[b]) for b in missing if b in read.local]
+            on_disk = [(b, disk[b]) for b in missing if b in disk and b not in read.local]
+            rest = [b for b in missing if b not in read.local and b not in disk]
+            fresh = dict(_count(read.root, read.cat, encoding_name, scale, rest, local, on_disk, since, bar))
+    else:
         for blob, data in read(missing):
             fresh[blob] = stats_for(data, encoding_name, scale)
             bar.advance(1)

@@ -1,3 +1,4 @@
+"""`ctxgate cache info|clear`: where the token cache is, what it holds, and starting afresh."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,8 @@ from ctxgate.cache import TokenCache, cache_dir
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("cache", help="inspect or clear the token cache")
-    p.add_argument("action", choices=("info", "clear"))
+    p.add_argument("action", choices=("info", "clear"),
+                   help="info: location and contents; clear: forget everything (also repairs a corrupt cache)")
     p.set_defaults(func=run)
 
 
@@ -30,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
             print("entries: none")
         for e in entries:
             print(f"entries: {e['blobs']:,} blobs counted with {e['encoding']} (scale {e['scale']:g})")
+        print(f"summaries: {info['summaries']} trees")
     finally:
         cache.close()
     return 0

@@ -83,7 +83,9 @@ def explicit_scope(ws: Workspace, gate: Gate, raw: Sequence[str]) -> Scope:
         entries = [e for e in snap.entries if any(e.path == r or e.path.startswith(r + "/") for r in rels)]
     m = measure(snap.subset(entries), gate.classifier, gate.components, ws.cache)
     gate.records.update({f.path: f for f in m.files})
-    comps, unowned = touched(gate, list(dict.fromkeys(rels + [e.path for e in entries])))
+    # "dir/" asks for the owner of a directory whose files may all be gone.
+    asked = rels + [f"{r}/" for r in rels if not r.endswith("/")] + [e.path for e in entries]
+    comps, unowned = touched(gate, list(dict.fromkeys(asked)))
     return Scope(frozenset(comps), tuple(unowned))
 
 

@@ -96,11 +96,12 @@ def _raise_hint(c: ComponentResult, fail_on: str) -> list[str]:
             raised[name] = need
     table_ = ", ".join(f"{k} = {v:_}" for k, v in raised.items())
     return [
-        f"        or raise its limit, with the reason, in its [[component]] table of the config:",
-        f"          [[component]]",
+        "        or raise its limit in the config, with a reason:",
+        "          [[component]]",
         f"          name = \"{c.name}\"",
         f"          limits = {{ {table_} }}",
-        f"          reason = \"why it must stay this big\"",
+        "          reason = \"why it must stay this big\"",
+        "        (a component that already has a [[component]] table takes these keys there)",
     ]
 
 
@@ -110,19 +111,9 @@ def _blocked(c: ComponentResult, fail_on: str, color: bool) -> list[str]:
     return [
         "",
         paint(f"{word}: {c.name}: {message}", "blocked", color),
-        f"  next: split it: `ctxgate split-plan {c.name}` proposes smaller components,",
+        f"  next: run `ctxgate split-plan {c.name}` and split it into smaller components,",
         *_raise_hint(c, fail_on),
     ]
-
-
-def _status(result: Result) -> str:
-    blocked = len(result.blocked)
-    if result.status == "fail":
-        what = [f"{blocked} component{'s' if blocked != 1 else ''} over the {result.fail_on} limit"] if blocked else []
-        if result.unowned_policy == "error" and result.unowned_touched:
-            what.append("files owned by no component")
-        return "status: fail (" + "; ".join(what) + ")"
-    return f"status: {result.status}"
 
 
 def render_check(result: Result, color: bool) -> str:
@@ -158,7 +149,8 @@ def render_check(result: Result, color: bool) -> str:
                             "blocked" if error else "warn", color),
                   "  next: add them to a component's paths, or to exclude"]
     lines += [f"note: {n}" for n in result.notes]
-    lines.append(paint(_status(result), {"fail": "blocked", "warn": "warn"}.get(result.status, "ok"), color))
+    status_color = {"fail": "blocked", "warn": "warn"}.get(result.status, "ok")
+    lines.append(paint(f"status: {result.status}", status_color, color))
     return "\n".join(lines) + "\n"
 
 
