@@ -99,6 +99,14 @@ def test_constants_match_tiktoken_ext(reference: Callable[[str], tuple[tiktoken.
 
 
 @pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_ranks_equal_tiktoken_parser(tmp_path: Path, name: str) -> None:
+    # bundled_ranks takes ranks from line order; tiktoken's parser reads them.
+    local = tmp_path / f"{name}.tiktoken"
+    local.write_bytes(bundled_bytes(name))
+    assert encodings.bundled_ranks(name) == tiktoken.load.load_tiktoken_bpe(str(local))
+
+
+@pytest.mark.parametrize("name", BUNDLED)
 def test_report_counts_equal_tiktoken(repo: Repo, capsys: pytest.CaptureFixture[str],
                                       reference: Callable[[str], tuple[tiktoken.Encoding, str]], name: str) -> None:
     ref, _ = reference(name)
@@ -121,7 +129,7 @@ def _fake_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, conte
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
     (data / f"{name}.tiktoken.gz").write_bytes(content)
-    monkeypatch.setattr(resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr(encodings, "DATA_DIR", str(data))
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -153,7 +161,7 @@ def test_damaged_data_through_the_cli(repo: Repo, capsys: pytest.CaptureFixture[
 
 
 def test_missing_data_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr(encodings, "DATA_DIR", str(tmp_path))
     with pytest.raises(FatalError, match="cannot read the bundled o200k_base data"):
         encodings.bundled_ranks("o200k_base")
 

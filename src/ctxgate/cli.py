@@ -2,18 +2,28 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from ctxgate import __version__
-from ctxgate.commands import (cache_cmd, check_cmd, explain_cmd, history_cmd, init_cmd, preflight_cmd,
-                               report_cmd, split_plan_cmd)
 from ctxgate.errors import FatalError
 
-COMMANDS = (check_cmd, report_cmd, explain_cmd, init_cmd, preflight_cmd, history_cmd, split_plan_cmd, cache_cmd)
+# Command name -> module. Only the module of the command being run is
+# imported: start-up time is paid on every commit by the hook.
+COMMANDS = {
+    "check": "check_cmd", "report": "report_cmd", "explain": "explain_cmd", "init": "init_cmd",
+    "preflight": "preflight_cmd", "history": "history_cmd", "split-plan": "split_plan_cmd",
+    "cache": "cache_cmd",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _wanted(argv: Sequence[str]) -> list[str]:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return [first] if first in COMMANDS else list(COMMANDS)
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ctxgate",
         description="Measure each component's size in real tokens and gate commits that "
@@ -21,13 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ctxgate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for mod in COMMANDS:
-        mod.register(sub)
+    for name in _wanted(argv):
+        importlib.import_module(f"ctxgate.commands.{COMMANDS[name]}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse has printed usage or --version already
