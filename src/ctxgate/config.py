@@ -173,8 +173,9 @@ def parse(text: str, source: str, *, pyproject: bool = False) -> Config | None:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column \d+\)", str(e))
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
-        where = f"{source}:{m.group(1)}" if m else source
+        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
+        line = m.group(1) if m else str(max(1, len(text.splitlines())))
+        where = f"{source}:{line}"
         raise FatalError(f"{where}: invalid TOML: {msg}") from None
     prefix = ""
     if pyproject:

@@ -97,6 +97,13 @@ def bundled_ranks(name: str) -> dict[bytes, int]:
     return dict(zip(map(binascii.a2b_base64, raw.split()[0::2]), itertools.count()))
 
 
+def _brief(e: Exception) -> str:
+    # Download errors carry whole URLs and nested causes; the type and the
+    # start of the message are enough to tell offline from corrupt.
+    text = str(e).splitlines()[0] if str(e) else "no detail"
+    return f"{type(e).__name__}: {text[:80] + '…' if len(text) > 80 else text}"
+
+
 @functools.lru_cache(maxsize=None)
 def load(name: str) -> tiktoken.Encoding:
     check_name(name)
@@ -112,9 +119,9 @@ def load(name: str) -> tiktoken.Encoding:
         return tiktoken.get_encoding(name)
     except Exception as e:  # network, cache or data errors from tiktoken's loader
         raise FatalError(
-            f"could not load encoding {name!r} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}); "
-            "it is not bundled and must be downloaded once by tiktoken (set TIKTOKEN_CACHE_DIR "
-            "to a prepared cache), or use 'o200k_base' / 'cl100k_base'"
+            f"could not load encoding {name!r} ({_brief(e)}); it is not bundled and tiktoken must "
+            "download it once (no network here? set TIKTOKEN_CACHE_DIR to a prepared cache), "
+            "or use 'o200k_base' / 'cl100k_base'"
         ) from None
     finally:
         socket.setdefaulttimeout(previous)
