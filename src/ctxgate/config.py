@@ -1,7 +1,6 @@
 """Loading and validating ctxgate configuration (SPEC §4)."""
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
@@ -106,6 +105,8 @@ def _toml_repr(value: Any) -> str:
 
 
 def _suggest(key: str, valid: tuple[str, ...]) -> str:
+    import difflib  # error path only
+
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
     if close:
         return f"; did you mean {close[0]!r}?"

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import binascii
-import difflib
 import functools
 import gzip
 import hashlib
 import itertools
 import os
-import socket
 import zlib
 
 import tiktoken
@@ -61,6 +59,8 @@ def known(name: str) -> bool:
 
 def unknown_message(name: str) -> str:
     names = sorted(set(BUNDLED) | set(tiktoken.list_encoding_names()))
+    import difflib  # error path only
+
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return (f"unknown encoding {name!r}; {hint}use 'o200k_base' or 'cl100k_base' (bundled), "
@@ -113,6 +113,8 @@ def load(name: str) -> tiktoken.Encoding:
                                  special_tokens=special)
     # tiktoken downloads without a timeout; a silently dropped connection
     # must end in the error below, not in a hung commit hook.
+    import socket  # only for encodings tiktoken downloads
+
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
     try:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -116,6 +115,8 @@ class Snapshot:
             return git.check_attr(self.root, paths, LINGUIST, cached=True)
         # git < 2.40 has no `check-attr --source`; a throw-away index holding
         # the commit's tree gives the same answer without touching the real one.
+        import tempfile  # only --rev with attributes needs it; kept off the hook's start-up
+
         with tempfile.TemporaryDirectory(prefix="ctxgate-") as tmp:
             index = os.path.join(tmp, "index")
             env = {**os.environ, "GIT_INDEX_FILE": index}
