@@ -119,3 +119,22 @@ def test_exit_codes(repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch:
     got, out, err = run(capsys, "report")
     assert (got, out) == (code, "")
     assert err.endswith(message)
+
+
+@pytest.mark.parametrize(("args", "code", "stream", "fragment"), [
+    (("--version",), 0, "stdout", f"ctxgate {__version__}"),
+    (("report", "--format", "json"), 0, "stdout", '"schema": 1'),
+    (("report", "--rev", "nope"), 2, "stderr", "'nope' is not a commit"),
+])
+def test_console_entry_point_flushes_and_keeps_exit_codes(repo: Repo, args: tuple[str, ...], code: int,
+                                                          stream: str, fragment: str) -> None:
+    # The console script exits through cli.run, which skips interpreter
+    # teardown: its output must still arrive whole through a pipe.
+    repo.write("a/x.py", "x = 1\n" * 2000)
+    repo.commit()
+    proc = subprocess.run((sys.executable, "-c", "from ctxgate.cli import run; run()", *args), cwd=repo.path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == code
+    assert fragment in getattr(proc, stream)
+    if args[-1] == "json":
+        assert json.loads(proc.stdout)["components"][0]["name"] == "a"

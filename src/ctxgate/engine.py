@@ -12,7 +12,7 @@ from ctxgate.errors import FatalError
 from ctxgate.incremental import Gate, gate_full, gate_incremental, worktree_changes
 from ctxgate.measure import Classifier, Measurement, components_for, load_config, measure
 from ctxgate.ownership import resolve
-from ctxgate.snapshot import Snapshot, Target, open_snapshot
+from ctxgate.snapshot import Snapshot, Target, global_attribute_files, open_snapshot
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Workspace:
         self.git_dir = lay.git_dir
         self.cat = CatFile(self.root)
         self.cache = TokenCache(None if no_cache else cache_dir(lay.common_dir))
+        self.attr_files = global_attribute_files(lay.root, lay.common_dir)
 
     def close(self) -> None:
         self.cat.close()
@@ -50,7 +51,7 @@ class Workspace:
         return Target("index" if staged else "worktree")
 
     def snapshot(self, target: Target) -> Snapshot:
-        return open_snapshot(self.root, target, self.cat)
+        return open_snapshot(self.root, target, self.cat, self.attr_files)
 
     def base_for(self, target: Target, base_ref: str) -> str:
         ref = git.resolve_commit(self.root, base_ref)

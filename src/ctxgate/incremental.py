@@ -19,7 +19,7 @@ from ctxgate.config import Config
 from ctxgate.errors import FatalError
 from ctxgate.measure import Classifier, FileRecord, Measurement, measure
 from ctxgate.ownership import Component, directories, resolve
-from ctxgate.snapshot import Snapshot, Target, global_attribute_files
+from ctxgate.snapshot import Snapshot, Target
 from ctxgate.summary import Summary
 
 
@@ -54,10 +54,10 @@ def _attributes_changed(changes: Sequence[git.Change], cfg: Config) -> bool:
         c.path == ".gitattributes" or c.path.endswith("/.gitattributes") for c in changes)
 
 
-def fingerprint(root: str, cfg: Config) -> str:
+def fingerprint(cfg: Config, attr_files: Iterable[str]) -> str:
     extra: list[bytes] = []
     if cfg.respect_gitattributes:
-        for path in global_attribute_files(root):
+        for path in attr_files:
             try:
                 with open(path, "rb") as f:
                     extra.append(path.encode() + b"\0" + f.read())
@@ -73,7 +73,7 @@ class Incremental:
                  target: Snapshot) -> None:
         self.root, self.cat, self.cache, self.cfg = root, cat, cache, cfg
         self.target = target
-        self.fp = fingerprint(root, cfg)
+        self.fp = fingerprint(cfg, target.attr_files)
 
     def classifier(self, dirs: Iterable[str]) -> tuple[list[Component], Classifier]:
         comps = resolve(self.cfg, dir_paths(dirs))
@@ -121,7 +121,8 @@ class Incremental:
             self.cache.put_summary(tree, self.fp, summary.dumps(derived))
             return derived
         comps, classifier = self.classifier(dirs | set(extra_dirs))
-        m = measure(Snapshot(self.root, Target("commit", commit), self.cat), classifier, comps, self.cache)
+        m = measure(Snapshot(self.root, Target("commit", commit), self.cat, attr_files=self.target.attr_files),
+                    classifier, comps, self.cache)
         full = summary.of(m, dirs)
         self.cache.put_summary(tree, self.fp, summary.dumps(full))
         return full

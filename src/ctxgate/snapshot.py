@@ -54,9 +54,12 @@ class Snapshot:
 
     def __init__(self, root: str, target: Target, cat: CatFile, entries: list[Entry] | None = None,
                  local: Mapping[str, bytes] | None = None, *, attr_source: Snapshot | None = None,
-                 disk: Mapping[str, str] | None = None, since_ns: int = 0) -> None:
+                 disk: Mapping[str, str] | None = None, since_ns: int = 0,
+                 attr_files: Sequence[str] = ()) -> None:
         self.root = root
         self.target = target
+        # Attribute files outside the tree that git applies (see global_attribute_files).
+        self.attr_files = tuple(attr_files)
         self.cat = cat
         self._entries = entries
         # Work-tree contents that differ from the index, keyed by their blob id.
@@ -78,7 +81,8 @@ class Snapshot:
 
     def subset(self, entries: list[Entry]) -> Snapshot:
         """A snapshot of some entries that answers attribute questions as this one does."""
-        return Snapshot(self.root, self.target, self.cat, entries, self.local, attr_source=self)
+        return Snapshot(self.root, self.target, self.cat, entries, self.local, attr_source=self,
+                        attr_files=self.attr_files)
 
     def by_path(self) -> dict[str, Entry]:
         if self._by_path is None:
@@ -128,29 +132,20 @@ class Snapshot:
             return True  # asking git is cheaper than listing the index to find out
         if any(e.path == ".gitattributes" or e.path.endswith("/.gitattributes") for e in self.entries):
             return True
-        return bool(global_attribute_files(self.root))
+        return bool(self.attr_files)
 
 
-_global_attrs: dict[tuple[str, ...], list[str]] = {}
-
-
-def global_attribute_files(root: str) -> list[str]:
+def global_attribute_files(root: str, common_dir: str) -> tuple[str, ...]:
     """Attribute files outside the tree that git applies ($GIT_DIR/info/attributes, the global one)."""
-    # Asked by several steps of one run; each answer costs two git calls.
-    key = (root, os.environ.get("HOME", ""), os.environ.get("XDG_CONFIG_HOME", ""),
-           os.environ.get("GIT_CONFIG_GLOBAL", ""))
-    if key not in _global_attrs:
-        lay = git.layout(root)
-        found = [p for p in [os.path.join(lay.common_dir, "info", "attributes")] if os.path.isfile(p)]
-        user = git.attributes_file(root)
-        _global_attrs[key] = found + ([user] if user else [])
-    return [p for p in _global_attrs[key] if os.path.isfile(p)]
+    found = [p for p in [os.path.join(common_dir, "info", "attributes")] if os.path.isfile(p)]
+    user = git.attributes_file(root)
+    return tuple(p for p in found + ([user] if user else []) if os.path.isfile(p))
 
 
-def open_snapshot(root: str, target: Target, cat: CatFile) -> Snapshot:
+def open_snapshot(root: str, target: Target, cat: CatFile, attr_files: Sequence[str] = ()) -> Snapshot:
     if target.kind == "worktree":
-        return _worktree(root, target, cat)
-    return Snapshot(root, target, cat)
+        return _worktree(root, target, cat, tuple(attr_files))
+    return Snapshot(root, target, cat, attr_files=attr_files)
 
 
 def read_local(root: str, path: str) -> tuple[str, bytes] | None:
@@ -208,18 +203,18 @@ def read_clean(path: str, since_ns: int, sniff: int | None = None) -> tuple[byte
     return data, before.st_size
 
 
-def _direct_reads(root: str, paths: list[str]) -> bool:
+def _direct_reads(root: str, paths: list[str], attr_files: Sequence[str]) -> bool:
     """Whether clean work-tree files hold exactly their blobs' bytes: no attribute
     files (so no eol conversion, filter or encoding) and no core.autocrlf."""
     if any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in paths):
         return False
-    if global_attribute_files(root):
+    if attr_files:
         return False
     autocrlf = git.run(["config", "--get", "core.autocrlf"], root, check=False).strip().lower()
     return autocrlf in (b"", b"false")
 
 
-def _worktree(root: str, target: Target, cat: CatFile) -> Snapshot:
+def _worktree(root: str, target: Target, cat: CatFile, attr_files: tuple[str, ...]) -> Snapshot:
     entries, plain = git.ls_files_tagged(root)
     since_ns = time.time_ns()
     dirty = git.modified_in_worktree(root)
@@ -245,10 +240,10 @@ def _worktree(root: str, target: Target, cat: CatFile) -> Snapshot:
     out += _identify(root, found, cat, local)
     out.sort(key=lambda e: e.path)
     disk: dict[str, str] = {}
-    if _direct_reads(root, [e.path for e in entries] + others):
+    if _direct_reads(root, [e.path for e in entries] + others, attr_files):
         disk = {e.blob: e.path for e in entries
                 if e.path not in dirty and e.path in plain and e.mode in ("100644", "100755")}
-    return Snapshot(root, target, cat, out, local, disk=disk, since_ns=since_ns)
+    return Snapshot(root, target, cat, out, local, disk=disk, since_ns=since_ns, attr_files=attr_files)
 
 
 def _identify(root: str, found: list[tuple[str, str, bytes]], cat: CatFile,
