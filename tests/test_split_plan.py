@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import Repo, run
-from ctxgate.splitplan import escape
+from ctxgate.ownership import literal as escape
 
 BIG = {  # path under components/big -> words ("word " * n is n + 1 tokens)
     "a/x.py": 3000, "a/y.py": 2000, "b/z.py": 4000, "c/deep/q.py": 1500, "c/r.py": 1000,

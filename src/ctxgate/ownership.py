@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -52,9 +51,17 @@ def glob_dirs(glob: str, dirs: Iterable[str]) -> list[str]:
     )
 
 
+def literal(path: str) -> str:
+    """*path* as a literal gitignore pattern body: glob characters and trailing spaces escaped."""
+    out = "".join("\\" + ch if ch in "\\*?[" else ch for ch in path)
+    stripped = out.rstrip(" ")
+    # Trailing spaces are dropped by gitignore unless escaped.
+    return stripped + "\\ " * (len(out) - len(stripped))
+
+
 def dir_pattern(directory: str) -> str:
-    """An anchored pattern for exactly *directory*: glob characters in its name are literal."""
-    return "/" + re.sub(r"([\\*?\[\]])", r"\\\1", directory) + "/"
+    """An anchored pattern for exactly *directory*."""
+    return f"/{literal(directory)}/"
 
 
 def _union(*lists: tuple[str, ...]) -> tuple[str, ...]:

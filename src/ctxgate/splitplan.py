@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ctxgate.measure import Measurement
-from ctxgate.ownership import Component, directories
+from ctxgate.ownership import Component, dir_pattern, directories, literal
 
 
 @dataclass
@@ -54,12 +54,6 @@ class Plan:
     parts: tuple[Part, ...]
 
 
-def escape(path: str) -> str:
-    """*path* as a literal gitignore pattern."""
-    out = "".join("\\" + ch if ch in "\\*?[" else ch for ch in path)
-    stripped = out.rstrip(" ")
-    # Trailing spaces are dropped by gitignore unless escaped.
-    return stripped + "\\ " * (len(out) - len(stripped))
 
 
 def _collapse(node: _Dir) -> _Dir:
@@ -100,7 +94,7 @@ class _Planner:
             sub = node.dirs[name]
             top = _collapse(sub)
             if sub.weight <= self.capacity and self.claimable(top.path):
-                items.append(_Item(_label(top.path, self.root), (f"/{escape(top.path)}/",),
+                items.append(_Item(_label(top.path, self.root), (dir_pattern(top.path),),
                                    tuple(_files(top)), top.weight))
             else:
                 groups += self.directory(sub)
@@ -108,11 +102,11 @@ class _Planner:
         here = _label(node.path, self.root) if node.path != self.root else ""
         if loose and sum(node.files.values()) <= self.capacity:
             items.append(_Item(f"{here}-files" if here else "files",
-                               tuple(f"/{escape(p)}" for p in loose), tuple(loose),
+                               tuple(f"/{literal(p)}" for p in loose), tuple(loose),
                                sum(node.files.values())))
         else:
             for p in loose:
-                item = _Item(_label(posixpath.splitext(p)[0], self.root), (f"/{escape(p)}",), (p,),
+                item = _Item(_label(posixpath.splitext(p)[0], self.root), (f"/{literal(p)}",), (p,),
                              node.files[p])
                 if item.weight > self.capacity:
                     self.oversized.add(p)
