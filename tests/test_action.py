@@ -13,22 +13,13 @@ import pytest
 import yaml
 
 from conftest import FakeGitHub, Repo, Runner
+from test_github import CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
 INPUTS = {"base", "config", "fail-on", "comment", "github-token", "python-version"}
 OUTPUTS = {"status", "blocked", "report"}
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-CONFIG = """
-[limits]
-optimal = 100
-warning = 200
-split = 300
-emergency = 400
-
-[[component]]
-each = "components/*"
-"""
 
 
 def load(path: Path) -> dict[str, Any]:

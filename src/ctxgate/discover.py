@@ -17,6 +17,7 @@ from typing import Any
 from ctxgate.ownership import directories
 
 Reader = Callable[[str], bytes | None]
+Parser = Callable[[bytes, list[str]], tuple[list[str], list[str]]]
 
 PLAIN_DIRS = ("components", "packages", "crates")
 CARGO = "Cargo workspace members (Cargo.toml)"
@@ -174,6 +175,21 @@ def go_work_uses(text: str) -> list[str]:
     return out
 
 
+def _text(parse: Callable[[str], list[str]]) -> Parser:
+    return lambda data, warnings: (parse(data.decode("utf-8", "replace")), [])
+
+
+# (manifest at the root, what it is, the file each member directory must hold,
+# its parser giving member globs and excluded globs)
+WORKSPACES: tuple[tuple[str, str, str, Parser], ...] = (
+    ("Cargo.toml", CARGO, "Cargo.toml", _cargo),
+    ("package.json", NPM, "package.json", lambda data, warnings: (_npm(data, warnings), [])),
+    ("pnpm-workspace.yaml", PNPM, "package.json", _text(pnpm_packages)),
+    ("pyproject.toml", UV, "pyproject.toml", _uv),
+    ("go.work", GO, "go.mod", _text(go_work_uses)),
+)
+
+
 def discover(paths: Sequence[str], read: Reader) -> Discovery:
     files = set(paths)
     dirs = directories(paths)
@@ -187,23 +203,11 @@ def discover(paths: Sequence[str], read: Reader) -> Discovery:
         for d in members:
             found.setdefault(d, []).append(source)
 
-    data = read("Cargo.toml") if "Cargo.toml" in files else None
-    if data is not None:
-        inc, exc = _cargo(data, warnings)
-        add(CARGO, expand(inc, dirs, "Cargo.toml", files, exc))
-    data = read("package.json") if "package.json" in files else None
-    if data is not None:
-        add(NPM, expand(_npm(data, warnings), dirs, "package.json", files))
-    data = read("pnpm-workspace.yaml") if "pnpm-workspace.yaml" in files else None
-    if data is not None:
-        add(PNPM, expand(pnpm_packages(data.decode("utf-8", "replace")), dirs, "package.json", files))
-    data = read("pyproject.toml") if "pyproject.toml" in files else None
-    if data is not None:
-        inc, exc = _uv(data, warnings)
-        add(UV, expand(inc, dirs, "pyproject.toml", files, exc))
-    data = read("go.work") if "go.work" in files else None
-    if data is not None:
-        add(GO, expand(go_work_uses(data.decode("utf-8", "replace")), dirs, "go.mod", files))
+    for manifest, source, marker, parse in WORKSPACES:
+        data = read(manifest) if manifest in files else None
+        if data is not None:
+            inc, exc = parse(data, warnings)
+            add(source, expand(inc, dirs, marker, files, exc))
     for plain in PLAIN_DIRS:
         add(f"{plain}/*", sorted(d for d in dirs if posixpath.dirname(d) == plain))
     return Discovery(layout(found, dirs), tuple(sources), tuple(warnings))
