@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ctxgate import tokens
+from ctxgate.cache import BlobStats
 from ctxgate.cli import main
 
 GIT_ENV = {
@@ -251,3 +253,17 @@ def fake_github() -> Iterator[FakeGitHub]:
     gh = FakeGitHub()
     yield gh
     gh.close()
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sizes of the blobs tokenized (cache misses), in order."""
+    seen: list[int] = []
+    real = tokens.stats_for
+
+    def spy(data: bytes, encoding_name: str, scale: float) -> BlobStats:
+        seen.append(len(data))
+        return real(data, encoding_name, scale)
+
+    monkeypatch.setattr(tokens, "stats_for", spy)
+    return seen

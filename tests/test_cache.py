@@ -13,26 +13,13 @@ import pytest
 
 from conftest import Repo, run
 from ctxgate import cache as cache_mod
-from ctxgate import encodings, tokens
+from ctxgate import encodings
 from ctxgate.cache import BlobStats, TokenCache
 
 
 def words(n: int) -> str:
     return " ".join(["x"] * n)
 
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Sizes of the blobs tokenized (cache misses)."""
-    seen: list[int] = []
-    real = tokens.stats_for
-
-    def spy(data: bytes, encoding_name: str, scale: float) -> BlobStats:
-        seen.append(len(data))
-        return real(data, encoding_name, scale)
-
-    monkeypatch.setattr(tokens, "stats_for", spy)
-    return seen
 
 
 @pytest.fixture
