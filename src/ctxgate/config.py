@@ -213,10 +213,11 @@ def parse(text: str, source: str, *, pyproject: bool = False) -> Config | None:
         kw[key] = v.str_list(doc, key, None)
 
     own_limits: dict[str, int] = {}
+    limits_line = loc.table_line("limits")
     if "limits" in doc:
         table = v.typed(doc, "limits", (dict,), "a table", None)
-        own_limits = v.limits(table, loc.table_line("limits"))
-    limits = v.increasing({**DEFAULT_LIMITS, **own_limits}, "[limits]", own_limits, loc.table_line("limits"))
+        own_limits = v.limits(table, limits_line)
+    limits = v.increasing({**DEFAULT_LIMITS, **own_limits}, "[limits]", own_limits, limits_line)
     kw["limits"] = limits
 
     if "planning" in doc:

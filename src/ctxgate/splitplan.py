@@ -10,6 +10,7 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ctxgate.budget import usage
 from ctxgate.measure import Measurement
 from ctxgate.ownership import Component, dir_pattern, directories, literal
 
@@ -48,12 +49,9 @@ class Part:
 class Plan:
     component: Component
     target: int
-    tokens: int  # counted tokens of the component's own files
-    context_tokens: int  # every context file, owned or not: what each part may have to carry
+    footprint: int  # the component's, as every report measures it
     root: str  # the deepest directory holding all of the component's files
     parts: tuple[Part, ...]
-
-
 
 
 def _collapse(node: _Dir) -> _Dir:
@@ -168,8 +166,9 @@ def plan(m: Measurement, comp: Component, target: int) -> Plan:
     # reserved in every part as context, wherever it ends up.
     tree = _tree({p: 0 if p in ctx else w for p, w in tokens.items()})
     root = _collapse(tree)
-    if sum(tokens.values()) + ctx_total - sum(ctx[p] for p in own if p in ctx) <= target:
-        return Plan(comp, target, sum(tokens.values()), ctx_total, root.path, ())
+    footprint = usage(m)[comp.name].footprint
+    if footprint <= target:
+        return Plan(comp, target, footprint, root.path, ())
     capacity = target - ctx_total
     if capacity <= 0:
         raise ValueError(f"its context files alone take {ctx_total:,} tokens, not below the target {target:,}")
@@ -195,4 +194,4 @@ def plan(m: Measurement, comp: Component, target: int) -> Plan:
             context_tokens=sum(t for p, t in ctx.items() if p not in fileset),
             oversized=any(f in planner.oversized for f in files),
         ))
-    return Plan(comp, target, sum(tokens.values()), ctx_total, root.path, tuple(parts))
+    return Plan(comp, target, footprint, root.path, tuple(parts))

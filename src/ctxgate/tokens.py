@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ctxgate import git
 from ctxgate.cache import BlobStats, TokenCache
 from ctxgate.catfile import CatFile
 from ctxgate.snapshot import BlobReader, read_clean

@@ -15,6 +15,8 @@ class Locator:
         self.root: int | None = None
         if table_prefix:
             self.root = self._header(r"^\s*\[\s*" + re.escape(table_prefix.rstrip(".")) + r"\s*\]")
+        header = re.compile(r"^\s*\[\[\s*" + re.escape(table_prefix + "component") + r"\s*\]\]")
+        self._components = [n for n, line in enumerate(self.lines, 1) if header.match(line)]
 
     def _header(self, pattern: str) -> int | None:
         pat = re.compile(pattern)
@@ -24,14 +26,7 @@ class Locator:
         return None
 
     def component_line(self, i: int) -> int | None:
-        header = re.compile(r"^\s*\[\[\s*" + re.escape(self.prefix + "component") + r"\s*\]\]")
-        seen = -1
-        for n, line in enumerate(self.lines, 1):
-            if header.match(line):
-                seen += 1
-                if seen == i:
-                    return n
-        return None
+        return self._components[i] if i < len(self._components) else None
 
     def key_line(self, key: str, after: int | None = None) -> int | None:
         pat = re.compile(r"^\s*(?:" + re.escape(key) + r"|[\"']" + re.escape(key) + r"[\"'])\s*[=.]")

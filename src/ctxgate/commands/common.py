@@ -63,3 +63,13 @@ def write(args: argparse.Namespace, text: str) -> None:
             raise FatalError(f"cannot write {args.output}: {e.strerror}; check the --output path") from None
     else:
         sys.stdout.write(text)
+
+
+def positive(text: str) -> int:
+    try:
+        n = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of tokens") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of tokens")
+    return n

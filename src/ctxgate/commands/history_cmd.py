@@ -6,19 +6,18 @@ import csv
 import io
 import json
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ctxgate import __version__, encodings, git
+from ctxgate import __version__, git
 from ctxgate.budget import totals, usage
 from ctxgate.cache import BlobStats, TokenCache
-from ctxgate.commands.common import add_common, write
-from ctxgate.commands.split_plan_cmd import positive
+from ctxgate.commands.common import add_common, positive, write
+
 from ctxgate.config import Config
 from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
-from ctxgate.measure import Classifier, load_config, measure
+from ctxgate.measure import Classifier, measure
 from ctxgate.ownership import resolve
 from ctxgate.report.markdown import md_escape, md_table
 from ctxgate.snapshot import Target
@@ -105,11 +104,7 @@ def collect(ws: Workspace, rev: str, count: int, config_path: str | None, quiet:
     commits = log(ws.root, tip, count)
     snaps = [ws.snapshot(Target("commit", sha)) for sha, _, _ in commits]
     # The newest commit's config measures all of them so the columns compare.
-    cfg = load_config(snaps[0], config_path)
-    encodings.check_name(cfg.encoding)
-    if cfg.source is None and not quiet:
-        print("ctxgate: no config in the newest commit; one component per top-level directory",
-              file=sys.stderr)
+    cfg = ws.config(snaps[0], config_path, quiet)
     # Components from every commit's paths, so one that has since gone keeps its column.
     comps = resolve(cfg, [e.path for s in snaps for e in s.entries])
     classifier = Classifier(cfg, comps)

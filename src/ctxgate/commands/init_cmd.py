@@ -8,13 +8,13 @@ import tomllib
 from collections.abc import Mapping
 
 from ctxgate import config as config_mod
-from ctxgate import git, tomlout
+from ctxgate import tomlout
 from ctxgate.budget import Usage, tier, usage
 from ctxgate.discover import Discovery, Entry, discover
 from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
 from ctxgate.measure import Classifier, components_for, measure
-from ctxgate.snapshot import Snapshot, Target
+from ctxgate.snapshot import Target
 
 CONFIG_FILE = "ctxgate.toml"
 # Lock files are large, generated, and never read by an agent.
@@ -28,10 +28,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"write {CONFIG_FILE} into the repository root (never overwrites)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the token cache")
     p.set_defaults(func=run)
-
-
-def _blobs(snap: Snapshot) -> dict[str, str]:
-    return {e.path: e.blob for e in snap.entries if e.mode not in (git.MODE_GITLINK, git.MODE_SYMLINK)}
 
 
 def _member_line(name: str, u: Usage | None, limits: config_mod.Limits) -> str:
@@ -94,12 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 raise FatalError(f"{have} already exists and init never overwrites a config; "
                                  "run `ctxgate init` without --write and merge its output by hand")
         snap = ws.snapshot(Target("worktree"))
-        blobs = _blobs(snap)
-
-        def read(path: str) -> bytes | None:
-            return next(snap.read([blobs[path]]))[1] if path in blobs else None
-
-        found = discover([e.path for e in snap.entries], read)
+        found = discover([e.path for e in snap.entries], snap.read_path)
         for w in found.warnings:
             print(f"ctxgate: warning: {w}", file=sys.stderr)
         entries = found.entries or (FALLBACK,)

@@ -7,9 +7,8 @@ import os
 from dataclasses import dataclass
 
 from ctxgate import __version__
-from ctxgate.budget import usage
-from ctxgate.commands.common import add_common, add_target, staged, write
-from ctxgate.commands.split_plan_cmd import positive
+from ctxgate.budget import tier, usage
+from ctxgate.commands.common import add_common, add_target, positive, staged, write
 from ctxgate.config import Limits, Planning
 from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
@@ -40,11 +39,8 @@ class Check:
             return "ABORT"
         if self.needed > self.planning.context_budget:
             return "WARNING"
-        if self.estimate <= self.limits.optimal:
-            return "SAFE"
-        if self.estimate <= self.limits.warning:
-            return "MONITOR"
-        return "CAUTION"
+        # At or below split, so one of the three lower tiers.
+        return {"green": "SAFE", "yellow": "MONITOR", "orange": "CAUTION"}[tier(self.estimate, self.limits)]
 
     @property
     def advice(self) -> str:
@@ -95,7 +91,8 @@ def render_text(c: Check) -> str:
         elif err is None:
             out.append(f"  measured:       {c.measured:,} tokens (an estimate of 0 cannot be compared)")
         else:
-            flag = "off by more than 10%" if abs(err) > ESTIMATE_TOLERANCE else "within 10%"
+            tol = f"{ESTIMATE_TOLERANCE:g}%"
+            flag = f"off by more than {tol}" if abs(err) > ESTIMATE_TOLERANCE else f"within {tol}"
             out.append(f"  measured:       {c.measured:,} tokens ({err:+.1f}% vs the estimate: {flag})")
         if c.heuristic is not None and c.lines is not None:
             out.append(f"  line heuristic: {c.heuristic:,} tokens ({c.lines:,} lines × "

@@ -5,8 +5,7 @@ import argparse
 import os
 
 from ctxgate import tomlout
-from ctxgate.budget import usage
-from ctxgate.commands.common import add_common, add_target, staged, write
+from ctxgate.commands.common import add_common, add_target, positive, staged, write
 from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
 from ctxgate.measure import Measurement
@@ -14,16 +13,6 @@ from ctxgate.ownership import Component
 from ctxgate.splitplan import Part, Plan, plan
 
 FORMATS = ("toml",)
-
-
-def positive(text: str) -> int:
-    try:
-        n = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of tokens") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of tokens")
-    return n
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,10 +62,10 @@ def _part(p: Part, comp: Component, target: int) -> list[str]:
     return lines
 
 
-def render(pl: Plan, footprint: int) -> str:
+def render(pl: Plan) -> str:
     comp = pl.component
     where = f"/{pl.root}/" if pl.root else "the repository root"
-    head = [f"# Split plan for {comp.name!r}: footprint {footprint:,} tokens under {where}, "
+    head = [f"# Split plan for {comp.name!r}: footprint {pl.footprint:,} tokens under {where}, "
             f"target {pl.target:,} per part."]
     if not pl.parts:
         head.append(f"# {comp.name!r} is within the target already: nothing to split.")
@@ -94,11 +83,10 @@ def run(args: argparse.Namespace) -> int:
         pair = ws.measure(target, config_path=args.config, base_commit=None, quiet=args.quiet)
     m = pair.target
     comp = find(m, args.component)
-    footprint = usage(m)[comp.name].footprint
     limit = args.target if args.target is not None else comp.limits.optimal
     try:
         pl = plan(m, comp, limit)
     except ValueError as e:
         raise FatalError(f"cannot split {comp.name!r}: {e}; raise --target or trim its context list") from None
-    write(args, render(pl, footprint))
+    write(args, render(pl))
     return 0
