@@ -177,7 +177,7 @@ def test_tier_boundaries(footprint: int, expected: str) -> None:
     (100_001, None, "warning", "blocked", False, "1 over the warning limit (100,000)"),
 ])
 def test_judge(target: int, base: int | None, fail_on: str, verdict: str, emergency: bool, fragment: str) -> None:
-    v = judge("c", target, base, DEFAULTS, fail_on)
+    v = judge(target, base, DEFAULTS, fail_on)
     assert (v.verdict, v.emergency) == (verdict, emergency)
     assert fragment in v.message
     if verdict == "ok":

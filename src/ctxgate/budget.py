@@ -1,7 +1,7 @@
 """Footprints, tiers and verdicts (SPEC §1, §2, §6)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctxgate.config import Limits
@@ -120,7 +120,7 @@ class Verdict:
     emergency: bool = False
 
 
-def judge(name: str, target: int, base: int | None, limits: Limits, fail_on: str) -> Verdict:
+def judge(target: int, base: int | None, limits: Limits, fail_on: str) -> Verdict:
     """The gate's rule for one component (SPEC §6)."""
     limit = fail_limit(limits, fail_on)
     b = base or 0
@@ -191,6 +191,19 @@ class Result:
         return [c for c in self.components if c.judged and c.verdict.verdict == "blocked"]
 
 
+def judge_all(components: Sequence[Component], now: Mapping[str, Usage], before: Mapping[str, Usage] | None,
+              judged: Collection[str] | None, fail_on: str) -> tuple[ComponentResult, ...]:
+    """One result per component; *before* None means no base, *judged* None every component."""
+    results = []
+    for comp in components:
+        u = now.get(comp.name, Usage())
+        b = before.get(comp.name, Usage()) if before is not None else None
+        v = judge(u.footprint, b.footprint if b is not None else None, comp.limits, fail_on)
+        is_judged = judged is None or comp.name in judged
+        results.append(ComponentResult(comp, u, tier(u.footprint, comp.limits), b, is_judged, v))
+    return tuple(results)
+
+
 def build(
     command: str, target: Measurement, base: Measurement | None, *, judged: Sequence[str] | None,
     base_commit: str | None, files_detail: bool = False, unowned_touched: Sequence[str] = (),
@@ -202,19 +215,12 @@ def build(
     """
     cfg = target.config
     fail_on = fail_on or cfg.fail_on
-    now = usage(target)
-    before = usage(base) if base is not None else None
-    results = []
-    for comp in target.components:
-        u = now[comp.name]
-        b = before.get(comp.name, Usage()) if before is not None else None
-        is_judged = judged is None or comp.name in judged
-        v = judge(comp.name, u.footprint, b.footprint if b is not None else None, comp.limits, fail_on)
-        results.append(ComponentResult(comp, u, tier(u.footprint, comp.limits), b, is_judged, v))
+    results = judge_all(target.components, usage(target), usage(base) if base is not None else None,
+                        judged, fail_on)
     return Result(
         command=command, encoding=cfg.encoding, scale=cfg.scale,
         target_kind=target.snapshot.target.kind, target_commit=target.snapshot.target.commit,
         base_commit=base_commit, limits=cfg.limits, fail_on=fail_on,
-        components=tuple(results), totals=totals(target), unowned_touched=tuple(unowned_touched),
+        components=results, totals=totals(target), unowned_touched=tuple(unowned_touched),
         unowned_policy=cfg.unowned, notes=tuple(notes), files_detail=files_detail,
     )

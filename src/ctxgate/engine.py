@@ -30,7 +30,6 @@ class Workspace:
     def __init__(self, cwd: str, *, no_cache: bool = False) -> None:
         lay = git.layout(cwd)
         self.root = lay.root
-        self.git_dir = lay.git_dir
         self.cat = CatFile(self.root)
         self.cache = TokenCache(None if no_cache else cache_dir(lay.common_dir))
         self.attr_files = global_attribute_files(lay.root, lay.common_dir)

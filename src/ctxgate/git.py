@@ -80,18 +80,6 @@ def layout(cwd: str) -> Layout:
     return Layout(root, gdir, os.path.normpath(os.path.join(os.path.abspath(cwd), common)))
 
 
-def repo_root(cwd: str) -> str:
-    return layout(cwd).root
-
-
-def common_dir(root: str) -> str:
-    return layout(root).common_dir
-
-
-def git_dir(root: str) -> str:
-    return layout(root).git_dir
-
-
 def _rev_parse(root: str, rev: str) -> str | None:
     out = run(["rev-parse", "--verify", "--quiet", "--end-of-options", rev], root, check=False)
     return out.decode().strip() or None
@@ -110,10 +98,6 @@ def resolve_commit(root: str, rev: str) -> str:
 
 def head_commit(root: str) -> str | None:
     return _rev_parse(root, "HEAD^{commit}")
-
-
-def first_parent(root: str, commit: str) -> str | None:
-    return _rev_parse(root, f"{commit}^1")
 
 
 def merge_base(root: str, a: str, b: str) -> str:

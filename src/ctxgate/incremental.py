@@ -90,6 +90,9 @@ class Incremental:
         news = [c.new for c in changes if c.new is not None]
         # Both sides answer attribute questions as the target does: callers
         # make sure no .gitattributes differs between them.
+        if self.cfg.respect_gitattributes:
+            # One check-attr for both sides (they share the target's answers).
+            self.target.attributes([e.path for e in olds + news])
         old_snap = Snapshot(self.root, sides[0], self.cat, olds, attr_source=self.target)
         new_snap = Snapshot(self.root, sides[1], self.cat, news, self.target.local, attr_source=self.target)
         mo = measure(old_snap, classifier, comps, self.cache)

@@ -11,7 +11,7 @@ from ctxgate.cache import BlobStats, TokenCache
 from ctxgate.config import Config
 from ctxgate.errors import FatalError
 from ctxgate.ownership import Component, Matcher, Owners, resolve
-from ctxgate.snapshot import Snapshot
+from ctxgate.snapshot import LINGUIST, Snapshot
 
 SKIP_KEYS = ("binary", "excluded", "generated", "submodule", "symlink")
 
@@ -118,20 +118,16 @@ def measure(
         records.append((e, owner, decision.pattern if owner else None, skipped, why, test))
 
     attrs = snapshot.attributes(attr_paths) if attr_paths else {}
-    final: list[tuple[git.Entry, str | None, str | None, str | None, str, bool]] = []
-    for e, owner, rule, skipped, why, test in records:
-        if skipped is None and e.path in attrs:
-            found = attrs[e.path]
-            for attr in ("linguist-generated", "linguist-vendored"):
-                if attr in found and found[attr] != "false":
-                    skipped, why = "generated", f"marked {attr} in .gitattributes"
-                    break
-        final.append((e, owner, rule, skipped, why, test))
+    for i, (e, owner, rule, skipped, why, test) in enumerate(records):
+        found = attrs.get(e.path, {}) if skipped is None else {}
+        attr = next((a for a in LINGUIST if a in found and found[a] != "false"), None)
+        if attr is not None:
+            records[i] = (e, owner, rule, "generated", f"marked {attr} in .gitattributes", test)
 
-    counted = [e.blob for e, _, _, skipped, _, _ in final if skipped is None]
+    counted = [e.blob for e, _, _, skipped, _, _ in records if skipped is None]
     stats = tokens.count_blobs(counted, snapshot.read, cfg.encoding, cfg.scale, cache, progress=progress)
     files = []
-    for e, owner, rule, skipped, why, test in final:
+    for e, owner, rule, skipped, why, test in records:
         st = stats.get(e.blob) if skipped is None else None
         if st is not None and st.binary:
             skipped, why, st = "binary", "binary (NUL byte in the first 8,000 bytes)", None

@@ -19,10 +19,6 @@ class Target:
     kind: str  # "index" | "worktree" | "commit"
     commit: str | None = None
 
-    @property
-    def label(self) -> str:
-        return {"index": "staged", "worktree": "work tree"}.get(self.kind, (self.commit or "")[:12])
-
 
 class BlobReader:
     """Reads blobs: work-tree contents held in memory first, then git's object store.

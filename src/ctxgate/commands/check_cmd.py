@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ctxgate import git
-from ctxgate.budget import ComponentResult, Result, Usage, judge, tier
+from ctxgate.budget import Result, judge_all
+from ctxgate.catfile import commit_info
 from ctxgate.commands.common import add_common, add_target, emit, staged
 from ctxgate.commands.explain_cmd import repo_path
 from ctxgate.config import FAIL_ON
@@ -34,10 +35,11 @@ def base_commit(ws: Workspace, target: Target, base_ref: str | None) -> str | No
     """HEAD for the index and work tree, the first parent for a commit, else merge-base with --base."""
     if base_ref is not None:
         return ws.base_for(target, base_ref)
+    # Read through the running cat-file rather than starting rev-parse: this is the hook's hot path.
+    info = commit_info(ws.cat, target.commit or "HEAD")
     if target.kind == "commit":
-        assert target.commit is not None
-        return git.first_parent(ws.root, target.commit)
-    return git.head_commit(ws.root)
+        return info[2][0] if info is not None and info[2] else None
+    return info[0] if info is not None else None
 
 
 @dataclass(frozen=True)
@@ -104,21 +106,14 @@ def scope(ws: Workspace, gate: Gate, args: argparse.Namespace) -> Scope:
 def result(gate: Gate, sc: Scope, target: Target, base: str | None, fail_on: str | None) -> Result:
     cfg = gate.config
     fail_on = fail_on or cfg.fail_on
-    rows = []
-    zero = Usage()
-    for comp in gate.components:
-        u = gate.target.get(comp.name, zero)
-        b = gate.base.get(comp.name, zero)
-        v = judge(comp.name, u.footprint, b.footprint, comp.limits, fail_on)
-        judged = sc.judged is None or comp.name in sc.judged
-        rows.append(ComponentResult(comp, u, tier(u.footprint, comp.limits), b, judged, v))
+    rows = judge_all(gate.components, gate.target, gate.base, sc.judged, fail_on)
     notes = list(sc.notes)
     if base is None:
         notes.append("no earlier commit: compared with the empty tree")
     return Result(
         command="check", encoding=cfg.encoding, scale=cfg.scale, target_kind=target.kind,
         target_commit=target.commit, base_commit=base, limits=cfg.limits, fail_on=fail_on,
-        components=tuple(rows), totals=gate.totals,
+        components=rows, totals=gate.totals,
         unowned_touched=sc.unowned if cfg.unowned != "ignore" else (), unowned_policy=cfg.unowned,
         notes=tuple(notes),
     )
