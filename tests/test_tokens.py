@@ -1,6 +1,8 @@
 """Counting tokens and lines of blobs: exact counts, the cache, the parallel path, progress."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import pytest
 
 from conftest import Repo
@@ -76,12 +78,14 @@ def test_only_missing_blobs_are_read(repo: Repo, blobs: list[str], tmp_path: pyt
     first = count(repo, blobs[:10], cache)
     read: list[str] = []
 
-    def reader(wanted: list[str]):  # type: ignore[no-untyped-def]
-        read.extend(wanted)
-        with CatFile(str(repo.path)) as cat:
-            yield from cat.read_many(wanted)
+    class Recording(CatFile):
+        def read_many(self, wanted: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+            wanted = list(wanted)
+            read.extend(wanted)
+            return super().read_many(wanted)
 
-    got = tokens.count_blobs(blobs, reader, "o200k_base", 1.0, cache)
+    with Recording(str(repo.path)) as cat:
+        got = tokens.count_blobs(blobs, BlobReader(str(repo.path), cat, {}), "o200k_base", 1.0, cache)
     cache.close()
     assert sorted(read) == sorted(blobs[10:])
     assert {b: got[b] for b in first} == first

@@ -97,13 +97,15 @@ class TokenCache:
     def active(self) -> bool:
         return self._db is not None
 
-    def _write(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+    def _write(self, sql: str, rows: list[tuple[object, ...]], *more: tuple[str, list[tuple[object, ...]]]) -> None:
+        """Statements (each with its rows) in one transaction."""
         if self._db is None or not rows:
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(sql, rows)
+                for statement, params in ((sql, rows), *more):
+                    self._db.executemany(statement, params)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -165,9 +167,9 @@ class TokenCache:
         return [r[0] for r in rows]
 
     def put_summary(self, tree: str, fingerprint: str, data: bytes) -> None:
-        self._write("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?)", [(tree, fingerprint, data, time.time())])
-        self._write("DELETE FROM summaries WHERE used < (SELECT used FROM summaries ORDER BY used DESC"
-                    " LIMIT 1 OFFSET ?)", [(KEEP_SUMMARIES - 1,)])
+        self._write("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?)", [(tree, fingerprint, data, time.time())],
+                    ("DELETE FROM summaries WHERE used < (SELECT used FROM summaries ORDER BY used DESC"
+                     " LIMIT 1 OFFSET ?)", [(KEEP_SUMMARIES - 1,)]))
 
     def info(self) -> dict[str, object]:
         rows: list[tuple[str, float, int]] = []

@@ -93,13 +93,14 @@ class Workspace:
         """
         snap = self.snapshot(target)
         cfg = self.config(snap, config_path, quiet)
-        if target.kind != "worktree" and self.cache.active:
-            got = gate_incremental(self.root, self.cat, self.cache, cfg, snap, base_commit)
-            if got is not None:
-                return got
-        pair = self.measure(target, config_path=config_path, base_commit=base_commit, snap=snap, cfg=cfg)
         if target.kind == "worktree":
             changed = worktree_changes(self.root, base_commit)
         else:
-            changed = [c.path for c in git.diff_raw(self.root, base_commit or git.EMPTY_TREE, target.commit)]
+            changes = git.diff_raw(self.root, base_commit or git.EMPTY_TREE, target.commit)
+            if self.cache.active:
+                got = gate_incremental(self.root, self.cat, self.cache, cfg, snap, base_commit, changes)
+                if got is not None:
+                    return got
+            changed = [c.path for c in changes]
+        pair = self.measure(target, config_path=config_path, base_commit=base_commit, snap=snap, cfg=cfg)
         return gate_full(pair.target, pair.base, pair.classifier, list(dict.fromkeys(changed)))

@@ -132,10 +132,10 @@ class Incremental:
 
 
 def gate_incremental(root: str, cat: CatFile, cache: TokenCache, cfg: Config, snap: Snapshot,
-                     base_commit: str | None) -> Gate | None:
-    """The gate's numbers from summaries and the diff; None when only a full measurement is exact."""
+                     base_commit: str | None, changes: Sequence[git.Change]) -> Gate | None:
+    """The gate's numbers from summaries and the diff (*changes*, base to target); None when only
+    a full measurement is exact."""
     target = snap.target
-    changes = git.diff_raw(root, base_commit or git.EMPTY_TREE, target.commit)
     if any(c.status == "U" for c in changes) or _attributes_changed(changes, cfg):
         return None
     inc = Incremental(root, cat, cache, cfg, snap)

@@ -133,9 +133,8 @@ class Snapshot:
 
 def global_attribute_files(root: str, common_dir: str) -> tuple[str, ...]:
     """Attribute files outside the tree that git applies ($GIT_DIR/info/attributes, the global one)."""
-    found = [p for p in [os.path.join(common_dir, "info", "attributes")] if os.path.isfile(p)]
-    user = git.attributes_file(root)
-    return tuple(p for p in found + ([user] if user else []) if os.path.isfile(p))
+    candidates = (os.path.join(common_dir, "info", "attributes"), git.attributes_file(root))
+    return tuple(p for p in candidates if p and os.path.isfile(p))
 
 
 def open_snapshot(root: str, target: Target, cat: CatFile, attr_files: Sequence[str] = ()) -> Snapshot:

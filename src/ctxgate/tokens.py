@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from ctxgate.cache import BlobStats, TokenCache
@@ -18,7 +18,6 @@ BINARY_SNIFF = 8000
 PARALLEL_MIN_FILES = 48
 PARALLEL_MIN_FILES_SPAWN = 1000
 
-Reader = Callable[[list[str]], Iterator[tuple[str, bytes]]]
 # (repo root, encoding, scale, blobs to read from git, blobs in memory,
 #  blobs to read from clean work-tree files, the time they were found clean)
 Task = tuple[str, str, float, list[str], list[tuple[str, bytes]], list[tuple[str, str]], int]
@@ -108,18 +107,23 @@ def _count_task(task: Task) -> list[tuple[str, BlobStats]]:
     return _count(root, cat, name, scale, blobs, local, disk, since_ns)
 
 
-def _plan(root: str, name: str, scale: float, missing: list[str], local: Mapping[str, bytes],
-          disk: Mapping[str, str], since_ns: int, n_workers: int) -> list[Task]:
+def _split(blobs: list[str], read: BlobReader
+           ) -> tuple[list[str], list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """*blobs* by source: git objects, contents in memory, clean work-tree files."""
+    local, disk = read.local, read.disk
+    return ([b for b in blobs if b not in local and b not in disk],
+            [(b, local[b]) for b in blobs if b in local],
+            [(b, disk[b]) for b in blobs if b in disk and b not in local])
+
+
+def _plan(name: str, scale: float, missing: list[str], read: BlobReader, n_workers: int) -> list[Task]:
     """Tasks that shrink as the work runs out (guided scheduling), so workers finish together
     without knowing blob sizes in advance (asking git for them costs as much as a worker's share)."""
     tasks: list[Task] = []
     i = 0
     while i < len(missing):
         size = max(1, min(64, (len(missing) - i) // (n_workers * 4)))
-        part = missing[i:i + size]
-        tasks.append((root, name, scale, [b for b in part if b not in local and b not in disk],
-                      [(b, local[b]) for b in part if b in local],
-                      [(b, disk[b]) for b in part if b in disk and b not in local], since_ns))
+        tasks.append((read.root, name, scale, *_split(missing[i:i + size], read), read.since_ns))
         i += size
     return tasks
 
@@ -153,7 +157,7 @@ def _parallel(tasks: list[Task], n_workers: int, bar: Progress) -> dict[str, Blo
 
 def count_blobs(
     blobs: Iterable[str],
-    read: Reader,
+    read: BlobReader,
     encoding_name: str,
     scale: float,
     cache: TokenCache,
@@ -174,20 +178,10 @@ def count_blobs(
     bar = Progress(len(missing), show)
     fresh: dict[str, BlobStats] = {}
     n_workers = workers()
-    if isinstance(read, BlobReader):
-        disk, since = read.disk, read.since_ns
-        if n_workers > 1 and len(missing) >= _min_files():
-            tasks = _plan(read.root, encoding_name, scale, missing, read.local, disk, since, n_workers)
-            fresh = _parallel(tasks, n_workers, bar)
-        else:
-            local = [(b, read.local[b]) for b in missing if b in read.local]
-            on_disk = [(b, disk[b]) for b in missing if b in disk and b not in read.local]
-            rest = [b for b in missing if b not in read.local and b not in disk]
-            fresh = dict(_count(read.root, read.cat, encoding_name, scale, rest, local, on_disk, since, bar))
+    if n_workers > 1 and len(missing) >= _min_files():
+        fresh = _parallel(_plan(encoding_name, scale, missing, read, n_workers), n_workers, bar)
     else:
-        for blob, data in read(missing):
-            fresh[blob] = stats_for(data, encoding_name, scale)
-            bar.advance(1)
+        fresh = dict(_count(read.root, read.cat, encoding_name, scale, *_split(missing, read), read.since_ns, bar))
     bar.close()
     cache.put_many(fresh, encoding_name, scale)
     result.update(fresh)
