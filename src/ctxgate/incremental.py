@@ -19,7 +19,7 @@ from ctxgate.config import Config
 from ctxgate.errors import FatalError
 from ctxgate.measure import Classifier, FileRecord, Measurement, measure
 from ctxgate.ownership import Component, directories, resolve
-from ctxgate.snapshot import Snapshot, Target
+from ctxgate.snapshot import Snapshot, Target, is_attributes_file
 from ctxgate.summary import Summary
 
 
@@ -51,7 +51,7 @@ def tree_dirs(root: str, commit: str) -> frozenset[str]:
 
 def _attributes_changed(changes: Sequence[git.Change], cfg: Config) -> bool:
     return cfg.respect_gitattributes and any(
-        c.path == ".gitattributes" or c.path.endswith("/.gitattributes") for c in changes)
+        is_attributes_file(c.path) for c in changes)
 
 
 def fingerprint(cfg: Config, attr_files: Iterable[str]) -> str:

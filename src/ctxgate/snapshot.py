@@ -75,6 +75,15 @@ class Snapshot:
                 self._entries = git.ls_files_stage(self.root)
         return self._entries
 
+    def entries_under(self, paths: Sequence[str]) -> list[Entry]:
+        """Entries at or below *paths*; for the index and commits git lists only those."""
+        if self._entries is None and self.target.kind == "index":
+            return git.ls_files_stage(self.root, paths)
+        if self._entries is None and self.target.kind == "commit":
+            assert self.target.commit is not None
+            return git.ls_tree(self.root, self.target.commit, paths)
+        return [e for e in self.entries if any(e.path == p or e.path.startswith(p + "/") for p in paths)]
+
     def subset(self, entries: list[Entry]) -> Snapshot:
         """A snapshot of some entries that answers attribute questions as this one does."""
         return Snapshot(self.root, self.target, self.cat, entries, self.local, attr_source=self,
@@ -126,9 +135,13 @@ class Snapshot:
     def _has_attribute_sources(self) -> bool:
         if self._entries is None and self.target.kind == "index":
             return True  # asking git is cheaper than listing the index to find out
-        if any(e.path == ".gitattributes" or e.path.endswith("/.gitattributes") for e in self.entries):
+        if any(is_attributes_file(e.path) for e in self.entries):
             return True
         return bool(self.attr_files)
+
+
+def is_attributes_file(path: str) -> bool:
+    return path == ".gitattributes" or path.endswith("/.gitattributes")
 
 
 def global_attribute_files(root: str, common_dir: str) -> tuple[str, ...]:
@@ -201,7 +214,7 @@ def read_clean(path: str, since_ns: int, sniff: int | None = None) -> tuple[byte
 def _direct_reads(root: str, paths: list[str], attr_files: Sequence[str]) -> bool:
     """Whether clean work-tree files hold exactly their blobs' bytes: no attribute
     files (so no eol conversion, filter or encoding) and no core.autocrlf."""
-    if any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in paths):
+    if any(is_attributes_file(p) for p in paths):
         return False
     if attr_files:
         return False

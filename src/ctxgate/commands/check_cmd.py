@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ctxgate import git
 from ctxgate.budget import Result, judge_all
 from ctxgate.catfile import commit_info
 from ctxgate.commands.common import add_common, add_target, emit, staged
@@ -15,7 +14,7 @@ from ctxgate.config import FAIL_ON
 from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
 from ctxgate.incremental import Gate
-from ctxgate.measure import measure
+from ctxgate.measure import FileRecord, measure
 from ctxgate.snapshot import Target
 
 FORMATS = ("text", "json", "markdown", "github")
@@ -49,8 +48,12 @@ class Scope:
     notes: tuple[str, ...] = ()
 
 
-def touched(gate: Gate, paths: Iterable[str]) -> tuple[set[str], list[str]]:
-    """Components owning *paths* or listing one of them as a context file; unowned counted paths."""
+def touched(gate: Gate, paths: Iterable[str], records: Mapping[str, FileRecord] | None = None
+            ) -> tuple[set[str], list[str]]:
+    """Components owning *paths* or listing one of them as a context file; unowned counted paths.
+
+    *records* are the target's records of the paths (default: the gate's records of changed paths)."""
+    records = gate.records if records is None else records
     names = {c.name for c in gate.components}
     owners = gate.classifier.owners
     comps: set[str] = set()
@@ -60,7 +63,7 @@ def touched(gate: Gate, paths: Iterable[str]) -> tuple[set[str], list[str]]:
         if owner is not None:
             comps.add(owner)
         else:
-            rec = gate.records.get(path)
+            rec = records.get(path)
             # A deleted unowned file blocks nothing: only counted files do.
             if rec is not None and rec.skipped is None and rec.stats is not None:
                 unowned.append(path)
@@ -76,18 +79,11 @@ def explicit_scope(ws: Workspace, gate: Gate, raw: Sequence[str]) -> Scope:
     if "." in rels:
         return Scope(None, tuple(sorted(gate.unowned)))
     snap = gate.snapshot
-    if snap.target.kind == "index":
-        entries = git.ls_files_stage(ws.root, rels)
-    elif snap.target.kind == "commit":
-        assert snap.target.commit is not None
-        entries = git.ls_tree(ws.root, snap.target.commit, rels)
-    else:
-        entries = [e for e in snap.entries if any(e.path == r or e.path.startswith(r + "/") for r in rels)]
+    entries = snap.entries_under(rels)
     m = measure(snap.subset(entries), gate.classifier, gate.components, ws.cache)
-    gate.records.update({f.path: f for f in m.files})
     # "dir/" asks for the owner of a directory whose files may all be gone.
     asked = rels + [f"{r}/" for r in rels if not r.endswith("/")] + [e.path for e in entries]
-    comps, unowned = touched(gate, list(dict.fromkeys(asked)))
+    comps, unowned = touched(gate, list(dict.fromkeys(asked)), {**gate.records, **m.by_path()})
     return Scope(frozenset(comps), tuple(unowned))
 
 
