@@ -94,7 +94,7 @@ class Workspace:
         snap = self.snapshot(target)
         cfg = self.config(snap, config_path, quiet)
         if target.kind == "worktree":
-            changed = worktree_changes(self.root, base_commit)
+            changed = worktree_changes(snap, base_commit)
         else:
             changes = git.diff_raw(self.root, base_commit or git.EMPTY_TREE, target.commit)
             if self.cache.active:

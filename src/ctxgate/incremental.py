@@ -176,7 +176,7 @@ def gate_full(target_m: Measurement, base_m: Measurement | None, classifier: Cla
     )
 
 
-def worktree_changes(root: str, base_commit: str | None) -> list[str]:
-    """Paths that differ between *base_commit* and the work tree, untracked files included."""
-    changes = git.diff_raw(root, base_commit or git.EMPTY_TREE, None, cached=False)
-    return list(dict.fromkeys([c.path for c in changes] + [p.rstrip("/") for p in git.untracked(root)]))
+def worktree_changes(snap: Snapshot, base_commit: str | None) -> list[str]:
+    """Paths that differ between *base_commit* and the work tree *snap*, untracked files included."""
+    changes = git.diff_raw(snap.root, base_commit or git.EMPTY_TREE, None, cached=False)
+    return list(dict.fromkeys([c.path for c in changes] + [p.rstrip("/") for p in snap.untracked]))

@@ -56,6 +56,8 @@ class Snapshot:
         self.target = target
         # Attribute files outside the tree that git applies (see global_attribute_files).
         self.attr_files = tuple(attr_files)
+        # `git ls-files --others` as listed for a work-tree snapshot.
+        self.untracked: tuple[str, ...] = ()
         self.cat = cat
         self._entries = entries
         # Work-tree contents that differ from the index, keyed by their blob id.
@@ -251,7 +253,9 @@ def _worktree(root: str, target: Target, cat: CatFile, attr_files: tuple[str, ..
     if _direct_reads(root, [e.path for e in entries] + others, attr_files):
         disk = {e.blob: e.path for e in entries
                 if e.path not in dirty and e.path in plain and e.mode in ("100644", "100755")}
-    return Snapshot(root, target, cat, out, local, disk=disk, since_ns=since_ns, attr_files=attr_files)
+    snap = Snapshot(root, target, cat, out, local, disk=disk, since_ns=since_ns, attr_files=attr_files)
+    snap.untracked = tuple(others)
+    return snap
 
 
 def _identify(root: str, found: list[tuple[str, str, bytes]], cat: CatFile,
