@@ -182,13 +182,17 @@ class Result:
             return "fail"
         if self.unowned_policy == "error" and self.unowned_touched:
             return "fail"
-        if any(c.judged and c.verdict.verdict == "warn" for c in self.components):
+        if self.warned:
             return "warn"
         return "pass"
 
     @property
     def blocked(self) -> list[ComponentResult]:
         return [c for c in self.components if c.judged and c.verdict.verdict == "blocked"]
+
+    @property
+    def warned(self) -> list[ComponentResult]:
+        return [c for c in self.components if c.judged and c.verdict.verdict == "warn"]
 
 
 def judge_all(components: Sequence[Component], now: Mapping[str, Usage], before: Mapping[str, Usage] | None,

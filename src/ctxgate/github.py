@@ -25,6 +25,7 @@ from ctxgate.commands.common import use_color
 from ctxgate.errors import FatalError
 from ctxgate.github_api import COMMENT_LIMIT, MARKER, ApiError, Client
 from ctxgate.report import github_summary, json_report, text
+from ctxgate.report.fmt import first_paths
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary of 1 MiB or more
 MAX_ANNOTATIONS = 10  # per kind; GitHub shows no more than that per step
@@ -52,11 +53,11 @@ def workflow_annotations(result: Result) -> list[str]:
     errors = [command("error", f"{c.name}: {c.verdict.message}",
                       title=f"ctxgate: {'EMERGENCY' if c.verdict.emergency else 'blocked'} {c.name}")
               for c in blocked]
-    warned = [c for c in github_summary.ordered(result) if c.judged and c.verdict.verdict == "warn"]
+    warned = sorted(result.warned, key=github_summary.rank)  # the job summary's order
     warnings = [command("warning", f"{c.name}: {c.verdict.message}", title=f"ctxgate: {c.name}")
                 for c in warned]
     if result.unowned_touched:
-        files = ", ".join(result.unowned_touched[:10]) + (" …" if len(result.unowned_touched) > 10 else "")
+        files = first_paths(result.unowned_touched)
         kind = errors if result.unowned_policy == "error" else warnings
         kind.append(command("error" if kind is errors else "warning",
                             f"files owned by no component: {files}", title="ctxgate: unowned files"))
@@ -123,8 +124,7 @@ def report_path(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
 def write_report(result: Result, path: str) -> None:
     try:
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(json_report.document(result), f, indent=2, ensure_ascii=False)
-            f.write("\n")
+            f.write(json_report.render(result))
     except OSError as e:
         raise FatalError(f"cannot write the JSON report {path}: {e.strerror}; check the --output path") from None
 

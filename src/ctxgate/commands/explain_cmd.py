@@ -10,6 +10,7 @@ from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
 from ctxgate.measure import FileRecord, Measurement
 from ctxgate.ownership import Decision
+from ctxgate.report.fmt import target_label
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
         pair = ws.measure(target, config_path=args.config, base_commit=None, quiet=True)
         records = pair.target.by_path()
         uses = usage(pair.target)
-        where = {"index": "staged index", "worktree": "work tree"}.get(
-            target.kind, f"commit {(target.commit or '')[:12]}")
+        where = target_label(target.kind, target.commit)
         out: list[str] = []
         for path in args.paths:
             rel = repo_path(ws.root, path)

@@ -4,12 +4,11 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ctxgate import __version__, git
+from ctxgate import git
 from ctxgate.budget import totals, usage
 from ctxgate.cache import BlobStats, TokenCache
 from ctxgate.commands.common import add_common, positive, write
@@ -19,6 +18,7 @@ from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
 from ctxgate.measure import Classifier, measure
 from ctxgate.ownership import resolve
+from ctxgate.report.json_report import dump
 from ctxgate.report.markdown import md_escape, md_table
 from ctxgate.snapshot import Target
 
@@ -128,13 +128,13 @@ def render_csv(h: History) -> str:
 
 def render_json(h: History) -> str:
     doc = {
-        "schema": 1, "tool": "ctxgate", "version": __version__, "encoding": h.config.encoding,
+        "encoding": h.config.encoding,
         "scale": h.config.scale, "config_commit": h.config_commit, "components": list(h.components),
         "commits": [{"commit": p.commit, "date": p.date, "subject": p.subject,
                      "footprints": {c: p.footprints[c] for c in h.components},
                      "total_tokens": p.total_tokens} for p in h.points],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dump(doc)
 
 
 def render_markdown(h: History) -> str:

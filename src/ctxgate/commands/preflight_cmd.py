@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from dataclasses import dataclass
 
-from ctxgate import __version__
 from ctxgate.budget import tier, usage
 from ctxgate.commands.common import add_common, add_target, positive, staged, write
 from ctxgate.config import Limits, Planning
 from ctxgate.engine import Workspace
 from ctxgate.errors import FatalError
+from ctxgate.report.json_report import dump
 
 FORMATS = ("text", "json")
 # Beyond this relative gap an estimate is flagged as off (the standard's ±10%).
@@ -103,7 +102,7 @@ def render_text(c: Check) -> str:
 def render_json(c: Check) -> str:
     err = c.error_pct
     doc = {
-        "schema": 1, "tool": "ctxgate", "version": __version__, "name": c.name, "exists": c.exists,
+        "name": c.name, "exists": c.exists,
         "estimate": c.estimate, "estimate_source": c.source,
         "safety_margin": c.planning.safety_margin, "needed": c.needed,
         "context_budget": c.planning.context_budget, "limits": c.limits.as_dict(),
@@ -112,7 +111,7 @@ def render_json(c: Check) -> str:
         "estimate_off": None if err is None else abs(err) > ESTIMATE_TOLERANCE,
         "heuristic": c.heuristic,
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dump(doc)
 
 
 def run(args: argparse.Namespace) -> int:

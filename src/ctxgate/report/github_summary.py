@@ -1,13 +1,12 @@
 """The markdown shown on GitHub: job summary and sticky PR comment (SPEC §9)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from ctxgate import __version__
 from ctxgate.budget import TIER_ACTIONS, TIERS, ComponentResult, Result
-from ctxgate.report.fmt import num, signed
-from ctxgate.report.markdown import md_table
+from ctxgate.report.fmt import limit_label, num, signed, target_label, tier_ranges, unowned_summary
+from ctxgate.report.markdown import md_escape, md_table
 
 Measure = Callable[[str], int]
 
@@ -15,18 +14,6 @@ STATUS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail"}
 TIER_ICON = {"green": "🟢", "yellow": "🟡", "orange": "🟠", "red": "🔴", "emergency": "🛑"}
 VERDICT_RANK = {"blocked": 0, "warn": 1, "notice": 2, "ok": 3}
 MAX_LISTED = 20  # blocked/warned components spelled out above the table
-
-# What can start markup inside a table cell or a bullet (code, emphasis,
-# links, HTML, entities, math, a cell break); an underscore inside a word
-# cannot, so dns_resolver stays greppable.
-_MARKUP = re.compile(r"[\\`*\[\]<>&|~$]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def esc(s: str) -> str:
-    """Inline-safe markdown: names are data, never markup, HTML or a table break."""
-    return _MARKUP.sub(lambda m: "\\" + m.group(), _CONTROL.sub(" ", s))
-
 
 def utf8_size(s: str) -> int:
     return len(s.encode("utf-8"))
@@ -37,12 +24,14 @@ def utf16_size(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
 
 
+def rank(c: ComponentResult) -> tuple[int, int, int, str]:
+    """Sort key: judged first, worst verdict first, then the largest footprints."""
+    return (0 if c.judged else 1, VERDICT_RANK[c.verdict.verdict] if c.judged else 0,
+            -c.usage.footprint, c.name)
+
+
 def ordered(result: Result) -> list[ComponentResult]:
-    """Judged first, worst verdict first, then the largest footprints."""
-    def key(c: ComponentResult) -> tuple[int, int, int, str]:
-        return (0 if c.judged else 1, VERDICT_RANK[c.verdict.verdict] if c.judged else 0,
-                -c.usage.footprint, c.name)
-    return sorted(result.components, key=key)
+    return sorted(result.components, key=rank)
 
 
 def _row(c: ComponentResult, fail_on: str) -> list[str]:
@@ -50,20 +39,21 @@ def _row(c: ComponentResult, fail_on: str) -> list[str]:
     verdict = c.verdict.verdict if c.judged else "not touched"
     if c.judged and c.verdict.verdict == "blocked":
         verdict = "**EMERGENCY**" if c.verdict.emergency else "**blocked**"
-    return [TIER_ICON[c.tier], esc(c.name), f"{base} → {num(c.usage.footprint)}", signed(c.delta), c.tier,
-            f"{fail_on} {num(getattr(c.component.limits, fail_on))}", verdict]
+    return [TIER_ICON[c.tier], md_escape(c.name), f"{base} → {num(c.usage.footprint)}", signed(c.delta), c.tier,
+            limit_label(c, fail_on), verdict]
 
 
 def _headline(result: Result) -> list[str]:
     judged = sum(1 for c in result.components if c.judged)
-    target = (result.target_commit or "")[:12] or result.target_kind
+    target = target_label(result.target_kind, result.target_commit, code=True)
     base = f" vs base `{result.base_commit[:12]}`" if result.base_commit else ""
     blocked = len(result.blocked)
     title = f"## ctxgate: {STATUS[result.status]}"
     if blocked:
         title += f" — {blocked} component{'s' if blocked != 1 else ''} blocked"
     return [title, "",
-            f"Commit `{target}`{base} · `{result.encoding}`"
+            # The label starts the sentence: "Commit `1a2b…`", "Staged index", "Work tree".
+            f"{target[:1].upper()}{target[1:]}{base} · `{result.encoding}`"
             + (f" × {result.scale:g}" if result.scale != 1.0 else "")
             + f" · blocks above the **{result.fail_on}** limit · {judged} of {len(result.components)} "
             "components judged.", ""]
@@ -74,38 +64,33 @@ def _problems(result: Result) -> list[str]:
     blocked = result.blocked
     for c in blocked[:MAX_LISTED]:
         word = "EMERGENCY" if c.verdict.emergency else "Blocked"
-        out.append(f"- **{word}: {esc(c.name)}** — {esc(c.verdict.message)}. Split it "
+        out.append(f"- **{word}: {md_escape(c.name)}** — {md_escape(c.verdict.message)}. Split it "
                    f"(`ctxgate split-plan` proposes how) or raise its `{result.fail_on}` limit "
                    "in the config with a `reason`.")
-    warned = [c for c in result.components if c.judged and c.verdict.verdict == "warn"]
+    warned = result.warned
     for c in warned[:MAX_LISTED]:
-        out.append(f"- Warning: **{esc(c.name)}** — {esc(c.verdict.message)}.")
+        out.append(f"- Warning: **{md_escape(c.name)}** — {md_escape(c.verdict.message)}.")
     more = max(0, len(blocked) - MAX_LISTED) + max(0, len(warned) - MAX_LISTED)
     if more:
         out.append(f"- …and {more} more, in the table below.")
     if result.unowned_touched:
         word = "Blocked" if result.unowned_policy == "error" else "Warning"
-        files = ", ".join(f"`{esc(p)}`" for p in result.unowned_touched[:10])
+        files = ", ".join(f"`{md_escape(p)}`" for p in result.unowned_touched[:10])
         extra = f" and {len(result.unowned_touched) - 10} more" if len(result.unowned_touched) > 10 else ""
         out.append(f"- {word}: files owned by no component: {files}{extra}.")
     return out + [""] if out else out
 
 
 def _legend(result: Result) -> list[str]:
-    lim = result.limits
-    ranges = [f"≤ {num(lim.optimal)}", f"{num(lim.optimal + 1)} – {num(lim.warning)}",
-              f"{num(lim.warning + 1)} – {num(lim.split)}", f"{num(lim.split + 1)} – {num(lim.emergency)}",
-              f"> {num(lim.emergency)}"]
-    rows = [[f"{TIER_ICON[t]} {t}", r, TIER_ACTIONS[t]] for t, r in zip(TIERS, ranges)]
+    rows = [[f"{TIER_ICON[t]} {t}", r, TIER_ACTIONS[t]] for t, r in zip(TIERS, tier_ranges(result.limits))]
     return ["", "<details><summary>Tiers (footprint in tokens; per-component limits may differ)</summary>",
             "", *md_table(["tier", "footprint", "meaning"], rows), "", "</details>"]
 
 
 def _footer(result: Result, run_url: str | None) -> list[str]:
     t = result.totals
-    out = ["", f"Total: {num(t.tokens)} tokens in {num(t.files)} files; unowned: {num(t.unowned_tokens)} "
-               f"tokens in {num(t.unowned_files)} files."]
-    out += [f"Note: {esc(n)}." for n in result.notes]
+    out = ["", f"Total: {num(t.tokens)} tokens in {num(t.files)} files; {unowned_summary(t)}."]
+    out += [f"Note: {md_escape(n)}." for n in result.notes]
     link = f" · [workflow run]({run_url})" if run_url else ""
     out += ["", f"<sub>ctxgate {__version__} · full data in the JSON report (`report` output){link}</sub>"]
     return out

@@ -1,10 +1,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ctxgate import __version__
 from ctxgate.budget import ComponentResult, Result
+
+
+def header() -> dict[str, Any]:
+    """The keys every ctxgate JSON document starts with."""
+    return {"schema": 1, "tool": "ctxgate", "version": __version__}
+
+
+def dump(doc: Mapping[str, Any]) -> str:
+    """*doc* as every ctxgate command writes JSON: header first, indented, non-ASCII kept, one final newline.
+
+    The header is merged in so a document need not repeat it; where *doc*
+    already spells out a header key, its value wins and the order is unchanged.
+    """
+    return json.dumps({**header(), **doc}, indent=2, ensure_ascii=False) + "\n"
 
 
 def component(c: ComponentResult, files_detail: bool) -> dict[str, Any]:
@@ -25,7 +40,7 @@ def component(c: ComponentResult, files_detail: bool) -> dict[str, Any]:
 def document(result: Result) -> dict[str, Any]:
     t = result.totals
     return {
-        "schema": 1, "tool": "ctxgate", "version": __version__,
+        **header(),
         "encoding": result.encoding, "scale": result.scale,
         "target": {"kind": result.target_kind, "commit": result.target_commit},
         "base": None if result.base_commit is None else {"commit": result.base_commit},
@@ -38,4 +53,4 @@ def document(result: Result) -> dict[str, Any]:
 
 
 def render(result: Result, color: bool = False) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    return dump(document(result))

@@ -1,12 +1,24 @@
 from __future__ import annotations
 
-from ctxgate.budget import TIER_ACTIONS, Result
-from ctxgate.report.fmt import estimate_error, num, pct, per_line, signed
-from ctxgate.report.text import target_label
+import re
+
+from ctxgate.budget import TIER_ACTIONS, TIERS, Result
+from ctxgate.report.fmt import (
+    estimate_error, num, pct, per_line, signed, skipped_summary, target_label, tier_ranges, unowned_summary,
+)
+
+
+# What can start markup inside a table cell or a bullet (code, emphasis,
+# links, entities, math, a cell break); an underscore inside a word cannot,
+# so dns_resolver stays greppable. `<` (HTML) becomes an entity; `>` only
+# quotes at the start of a line, which a cell or a bullet's name never is.
+_MARKUP = re.compile(r"[\\`*\[\]&|~$]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def md_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    """Inline-safe markdown: names are data, never markup, HTML or a table break."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(), _CONTROL.sub(" ", s)).replace("<", "&lt;")
 
 
 def md_table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -16,18 +28,12 @@ def md_table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render(result: Result, color: bool = False) -> str:
-    lim = result.limits
-    lines = [f"# ctxgate budget report: {target_label(result)}", ""]
+    lines = [f"# ctxgate budget report: {target_label(result.target_kind, result.target_commit)}", ""]
     lines.append(f"Encoding `{result.encoding}`" + (f", scale {result.scale:g}" if result.scale != 1.0 else "")
                  + (f"; base `{result.base_commit[:12]}`" if result.base_commit else "") + ".")
     lines += ["", "## Limits and tiers", ""]
-    lines += md_table(["tier", "footprint", "action"], [
-        ["green", f"≤ {num(lim.optimal)}", TIER_ACTIONS["green"]],
-        ["yellow", f"{num(lim.optimal + 1)} – {num(lim.warning)}", TIER_ACTIONS["yellow"]],
-        ["orange", f"{num(lim.warning + 1)} – {num(lim.split)}", TIER_ACTIONS["orange"]],
-        ["red", f"{num(lim.split + 1)} – {num(lim.emergency)}", TIER_ACTIONS["red"]],
-        ["emergency", f"> {num(lim.emergency)}", TIER_ACTIONS["emergency"]],
-    ])
+    lines += md_table(["tier", "footprint", "action"],
+                      [[t, r, TIER_ACTIONS[t]] for t, r in zip(TIERS, tier_ranges(result.limits))])
     lines += ["", "## Components", ""]
     head = ["component", "kind", "level", "tokens", "test tokens", "context tokens", "footprint", "lines",
             "tokens/line", "tier", "estimate", "estimate error"]
@@ -52,8 +58,8 @@ def render(result: Result, color: bool = False) -> str:
         ])
     t = result.totals
     lines += ["", f"Total: **{num(t.tokens)}** tokens in {num(t.files)} files ({num(t.lines)} lines); "
-              f"unowned: {num(t.unowned_tokens)} tokens in {num(t.unowned_files)} files."]
-    skipped = ", ".join(f"{k} {v}" for k, v in t.skipped.items() if v)
+              f"{unowned_summary(t)}."]
+    skipped = skipped_summary(t)
     if skipped:
         lines.append(f"Skipped: {skipped}.")
     return "\n".join(lines) + "\n"

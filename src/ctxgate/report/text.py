@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from ctxgate.budget import ComponentResult, Result
-from ctxgate.report.fmt import num, signed
+from ctxgate import tomlout
+from ctxgate.budget import ComponentResult, Result, fail_limit
+from ctxgate.report.fmt import first_paths, limit_label, num, signed, skipped_summary, target_label, unowned_summary
 
 COLORS = {"green": "32", "yellow": "33", "orange": "38;5;208", "red": "31", "emergency": "1;31",
           "blocked": "1;31", "warn": "33", "notice": "36", "ok": "32"}
@@ -26,16 +27,11 @@ def _colorize(lines: list[str], tiers: list[str], color: bool) -> list[str]:
     return [lines[0]] + [paint(line, t, True) for line, t in zip(lines[1:], tiers)]
 
 
-def target_label(result: Result) -> str:
-    if result.target_kind == "commit":
-        return f"commit {(result.target_commit or '')[:12]}"
-    return {"index": "staged index", "worktree": "work tree"}[result.target_kind]
-
-
 def header(result: Result) -> str:
     scale = f", scale {result.scale:g}" if result.scale != 1.0 else ""
     base = f" vs base {result.base_commit[:12]}" if result.base_commit else ""
-    return f"ctxgate {result.command}: {target_label(result)}{base} ({result.encoding}{scale})"
+    target = target_label(result.target_kind, result.target_commit)
+    return f"ctxgate {result.command}: {target}{base} ({result.encoding}{scale})"
 
 
 def render_report(result: Result, color: bool) -> str:
@@ -44,8 +40,10 @@ def render_report(result: Result, color: bool) -> str:
     if with_base:
         head += ["base", "delta"]
     rows = [head]
+    tiers = []  # the colour of each body row: a component's tier, none for its file rows
     for c in result.components:
         u = c.usage
+        tiers.append(c.tier)
         row = [c.name, num(u.files), num(u.tokens), num(u.test_tokens), num(u.context_tokens),
                num(u.footprint), c.tier]
         if with_base:
@@ -55,19 +53,15 @@ def render_report(result: Result, color: bool) -> str:
             for r in u.rows:
                 label = f"  {r.path}" + (" (test)" if r.test else "")
                 rows.append([label, "", num(r.tokens), "", "", "", ""] + (["", ""] if with_base else []))
+                tiers.append("")
     lines = [header(result), ""]
     body = table(rows, {1, 2, 3, 4, 5, 7, 8})
-    tiers = []
-    for c in result.components:
-        tiers.append(c.tier)
-        if result.files_detail:
-            tiers += [""] * len(c.usage.rows)
     lines += _colorize(body, tiers, color)
     t = result.totals
     lines.append("")
     lines.append(f"total: {num(t.tokens)} tokens in {num(t.files)} files ({num(t.lines)} lines); "
-                 f"unowned: {num(t.unowned_tokens)} tokens in {num(t.unowned_files)} files")
-    skipped = ", ".join(f"{k} {v}" for k, v in t.skipped.items() if v)
+                 + unowned_summary(t))
+    skipped = skipped_summary(t)
     if skipped:
         lines.append(f"skipped: {skipped}")
     lim = result.limits
@@ -75,10 +69,6 @@ def render_report(result: Result, color: bool) -> str:
                  f"emergency {num(lim.emergency)}")
     lines += [f"note: {n}" for n in result.notes]
     return "\n".join(lines) + "\n"
-
-
-def _limit_label(c: ComponentResult, fail_on: str) -> str:
-    return f"{fail_on} {num(getattr(c.component.limits, fail_on))}"
 
 
 def _raise_hint(c: ComponentResult, fail_on: str) -> list[str]:
@@ -98,7 +88,8 @@ def _raise_hint(c: ComponentResult, fail_on: str) -> list[str]:
     return [
         "        or raise its limit in the config, with a reason:",
         "          [[component]]",
-        f"          name = \"{c.name}\"",
+        # A real TOML string: a name may hold a quote or a backslash.
+        f"          name = {tomlout.string(c.name)}",
         f"          limits = {{ {table_} }}",
         "          reason = \"why it must stay this big\"",
         "        (a component that already has a [[component]] table takes these keys there)",
@@ -123,7 +114,7 @@ def render_check(result: Result, color: bool) -> str:
     for c in judged:
         base = c.base.footprint if c.base is not None else None
         rows.append([c.name, num(base), "→", num(c.usage.footprint), signed(c.delta), c.tier,
-                     _limit_label(c, result.fail_on), c.verdict.verdict])
+                     limit_label(c, result.fail_on), c.verdict.verdict])
     lines = [header(result), ""]
     if judged:
         body = table(rows, {1, 3, 4})
@@ -136,7 +127,7 @@ def render_check(result: Result, color: bool) -> str:
     for c in sorted(result.blocked, key=lambda c: (not c.verdict.emergency, c.name)):
         lines += _blocked(c, result.fail_on, color)
     reminders = [c for c in result.components
-                 if not c.judged and c.usage.footprint > getattr(c.component.limits, result.fail_on)]
+                 if not c.judged and c.usage.footprint > fail_limit(c.component.limits, result.fail_on)]
     if reminders:
         lines.append("")
     for c in reminders:
@@ -144,7 +135,7 @@ def render_check(result: Result, color: bool) -> str:
                      f"({num(c.usage.footprint)} tokens); not touched by this change")
     if result.unowned_touched:
         error = result.unowned_policy == "error"
-        shown = ", ".join(result.unowned_touched[:10]) + (" …" if len(result.unowned_touched) > 10 else "")
+        shown = first_paths(result.unowned_touched)
         lines += ["", paint(f"{'BLOCKED' if error else 'warning'}: files owned by no component: {shown}",
                             "blocked" if error else "warn", color),
                   "  next: add them to a component's paths, or to exclude"]
